@@ -1,0 +1,1 @@
+//! Printing (filled in by the printing work).
