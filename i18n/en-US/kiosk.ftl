@@ -1,0 +1,69 @@
+# Kiosk screens, English.
+
+station-name = 24-Hour Government Service Station
+station-motto = Self-service, open day and night
+attract-open = Open 24 hours · Self-service available
+attract-degraded = Some services are unavailable right now
+attract-services = Certificates · Origin forms · Application progress · Submissions
+attract-start = Touch the screen to start
+attract-start-hint = Follow the steps on screen
+attract-languages = 简体中文 · 繁體中文 · English
+banner-degraded = Network or device problem: some services are paused. Anything you submit is sent automatically when it is back.
+
+language-title = Choose your language
+language-hint = You can switch at any time at the top of the screen
+
+services-title = What would you like to do?
+services-hint = Self-service open now
+services-loading = Loading the services…
+services-none-open = No self-service is open right now. Please visit a service window during office hours.
+
+insert-card-title = Insert your social security card
+insert-card-reader = Card reader
+insert-card-card = Social security card
+insert-card-hint = Chip facing up, into the reader below the screen. Leave it in until you are done.
+demo-insert-card = Insert demo card
+demo-only = Demo mode only
+
+pin-title = Enter your card PIN
+pin-hint = Use the keys below to type your social security card PIN
+pin-wrong = Wrong PIN. { $tries } tries left
+keypad-delete = Delete
+keypad-ok = OK
+
+reading-card-title = Reading your card
+reading-card-hint = Please leave the card in the reader
+issuing-title = Issuing your certificate
+issuing-hint = Asking the government service platform, one moment
+printing-title = Printing
+printing-hint = One moment, please stay until printing is done
+
+preview-title = Check your certificate
+preview-hint = If everything is right, touch "Print" below
+preview-code = Verification code: { $code }
+preview-print = Print
+
+take-paper-title = Take your certificate
+take-paper-hint = It is in the paper slot below the screen
+take-paper-done = I have it
+
+rating-title = How was this service?
+rating-hint = Your rating helps us improve
+rating-good = Good
+rating-average = Average
+rating-bad = Bad
+rating-skip = Skip
+
+goodbye-title = Thank you
+goodbye-rated = We received your rating. Thank you!
+goodbye-card-reminder = Remember to take your card and belongings
+goodbye-done = Done
+
+nav-back = Back
+nav-home = Home
+elderly-toggle = Large text
+error-retry = Try again
+
+idle-title = Are you still there?
+idle-countdown = Returning to the start in { $seconds } seconds; your information will be cleared
+idle-continue = Continue

@@ -1,0 +1,69 @@
+# Kiosk screens, simplified Chinese (the default language).
+
+station-name = 24小时政务服务e站
+station-motto = 全天候自助服务 · 不打烊
+attract-open = 24小时开放 · 自助服务可用
+attract-degraded = 部分服务暂不可用
+attract-services = 证明打印 · 原产地证书 · 办件查询 · 材料提交
+attract-start = 点击屏幕开始
+attract-start-hint = 按步骤提示操作即可
+attract-languages = 简体中文 · 繁體中文 · English
+banner-degraded = 网络或设备异常：部分服务暂停，已提交的事项会在恢复后自动发送
+
+language-title = 请选择语言
+language-hint = 办理过程中可随时在上方切换
+
+services-title = 请选择要办理的事项
+services-hint = 目前开放的自助服务
+services-loading = 正在获取服务列表…
+services-none-open = 目前没有开放的自助服务，请在工作时间前往大厅窗口办理。
+
+insert-card-title = 请插入社会保障卡
+insert-card-reader = 读卡器
+insert-card-card = 社会保障卡
+insert-card-hint = 芯片朝上，插入屏幕下方的读卡器，办理完成前请不要拔卡。
+demo-insert-card = 插入演示卡
+demo-only = 仅演示模式
+
+pin-title = 请输入卡片密码
+pin-hint = 请用下方数字键输入社保卡密码
+pin-wrong = 密码不正确，还可尝试 { $tries } 次
+keypad-delete = 删除
+keypad-ok = 确定
+
+reading-card-title = 正在读卡
+reading-card-hint = 请不要拔出卡片
+issuing-title = 正在开具证明
+issuing-hint = 正在向政务服务平台申请，请稍候
+printing-title = 正在打印
+printing-hint = 请稍候，打印完成前请不要离开
+
+preview-title = 请核对证明内容
+preview-hint = 确认无误后点击下方“打印”
+preview-code = 验证码：{ $code }
+preview-print = 打印
+
+take-paper-title = 请取走打印的证明
+take-paper-hint = 证明已从屏幕下方的出纸口送出
+take-paper-done = 我已取走
+
+rating-title = 请为本次服务评价
+rating-hint = 您的评价将帮助我们改进服务
+rating-good = 满意
+rating-average = 一般
+rating-bad = 不满意
+rating-skip = 不评价
+
+goodbye-title = 感谢使用
+goodbye-rated = 评价已收到，谢谢！
+goodbye-card-reminder = 请取回您的社会保障卡和随身物品
+goodbye-done = 完成
+
+nav-back = 返回
+nav-home = 首页
+elderly-toggle = 大字
+error-retry = 重试
+
+idle-title = 您还在吗？
+idle-countdown = { $seconds } 秒后将返回首页并清除您的信息
+idle-continue = 继续办理

@@ -1,0 +1,69 @@
+# Kiosk screens, traditional Chinese.
+
+station-name = 24小時政務服務e站
+station-motto = 全天候自助服務 · 不打烊
+attract-open = 24小時開放 · 自助服務可用
+attract-degraded = 部分服務暫不可用
+attract-services = 證明列印 · 原產地證書 · 辦件查詢 · 材料提交
+attract-start = 點擊螢幕開始
+attract-start-hint = 依照步驟提示操作即可
+attract-languages = 简体中文 · 繁體中文 · English
+banner-degraded = 網路或設備異常：部分服務暫停，已提交的事項會在恢復後自動送出
+
+language-title = 請選擇語言
+language-hint = 辦理過程中可隨時在上方切換
+
+services-title = 請選擇要辦理的事項
+services-hint = 目前開放的自助服務
+services-loading = 正在取得服務列表…
+services-none-open = 目前沒有開放的自助服務，請在上班時間前往大廳窗口辦理。
+
+insert-card-title = 請插入社會保障卡
+insert-card-reader = 讀卡機
+insert-card-card = 社會保障卡
+insert-card-hint = 晶片朝上，插入螢幕下方的讀卡機，辦理完成前請不要拔卡。
+demo-insert-card = 插入示範卡
+demo-only = 僅示範模式
+
+pin-title = 請輸入卡片密碼
+pin-hint = 請用下方數字鍵輸入社保卡密碼
+pin-wrong = 密碼不正確，還可嘗試 { $tries } 次
+keypad-delete = 刪除
+keypad-ok = 確定
+
+reading-card-title = 正在讀卡
+reading-card-hint = 請不要拔出卡片
+issuing-title = 正在開立證明
+issuing-hint = 正在向政務服務平台申請，請稍候
+printing-title = 正在列印
+printing-hint = 請稍候，列印完成前請不要離開
+
+preview-title = 請核對證明內容
+preview-hint = 確認無誤後點擊下方「列印」
+preview-code = 驗證碼：{ $code }
+preview-print = 列印
+
+take-paper-title = 請取走列印的證明
+take-paper-hint = 證明已從螢幕下方的出紙口送出
+take-paper-done = 我已取走
+
+rating-title = 請為本次服務評價
+rating-hint = 您的評價將幫助我們改進服務
+rating-good = 滿意
+rating-average = 普通
+rating-bad = 不滿意
+rating-skip = 不評價
+
+goodbye-title = 感謝使用
+goodbye-rated = 評價已收到，謝謝！
+goodbye-card-reminder = 請取回您的社會保障卡和隨身物品
+goodbye-done = 完成
+
+nav-back = 返回
+nav-home = 首頁
+elderly-toggle = 大字
+error-retry = 重試
+
+idle-title = 您還在嗎？
+idle-countdown = { $seconds } 秒後將返回首頁並清除您的資料
+idle-continue = 繼續辦理
