@@ -1,1 +1,56 @@
-fn main() {}
+//! The `estation` command: the kiosk itself, its demo mode, and technicians' tools.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use estation::cli;
+
+#[derive(Parser)]
+#[command(name = "estation", version, about = "24-hour government service e-station kiosk")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the kiosk with an embedded reference central service, a demo card and a
+    /// file printer; no configuration needed.
+    Demo(cli::demo::DemoArgs),
+    /// Run the kiosk against a real central service, configured by a TOML file.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Render screens to PNG without a display.
+    Screenshot(cli::screenshot::ScreenshotArgs),
+}
+
+fn main() -> ExitCode {
+    // The local UTC offset must be read before any thread starts (see `time`'s docs).
+    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ESTATION_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => cli::demo::run(args, offset),
+        Command::Run { config } => cli::run::run(&config, offset)
+            .with_context(|| format!("running with configuration {}", config.display())),
+        Command::Screenshot(args) => cli::screenshot::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("estation: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -67,3 +67,25 @@ error-retry = Try again
 idle-title = Are you still there?
 idle-countdown = Returning to the start in { $seconds } seconds; your information will be cleared
 idle-continue = Continue
+
+# Dates on the attract screen.
+date-long = { $weekday }, { $month-name } { $day }, { $year }
+weekday-1 = Monday
+weekday-2 = Tuesday
+weekday-3 = Wednesday
+weekday-4 = Thursday
+weekday-5 = Friday
+weekday-6 = Saturday
+weekday-7 = Sunday
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December

@@ -67,3 +67,25 @@ error-retry = 重试
 idle-title = 您还在吗？
 idle-countdown = { $seconds } 秒后将返回首页并清除您的信息
 idle-continue = 继续办理
+
+# Dates on the attract screen.
+date-long = { $year }年{ $month }月{ $day }日 { $weekday }
+weekday-1 = 星期一
+weekday-2 = 星期二
+weekday-3 = 星期三
+weekday-4 = 星期四
+weekday-5 = 星期五
+weekday-6 = 星期六
+weekday-7 = 星期日
+month-1 = 1月
+month-2 = 2月
+month-3 = 3月
+month-4 = 4月
+month-5 = 5月
+month-6 = 6月
+month-7 = 7月
+month-8 = 8月
+month-9 = 9月
+month-10 = 10月
+month-11 = 11月
+month-12 = 12月

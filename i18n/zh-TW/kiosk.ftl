@@ -67,3 +67,25 @@ error-retry = 重試
 idle-title = 您還在嗎？
 idle-countdown = { $seconds } 秒後將返回首頁並清除您的資料
 idle-continue = 繼續辦理
+
+# Dates on the attract screen.
+date-long = { $year }年{ $month }月{ $day }日 { $weekday }
+weekday-1 = 星期一
+weekday-2 = 星期二
+weekday-3 = 星期三
+weekday-4 = 星期四
+weekday-5 = 星期五
+weekday-6 = 星期六
+weekday-7 = 星期日
+month-1 = 1月
+month-2 = 2月
+month-3 = 3月
+month-4 = 4月
+month-5 = 5月
+month-6 = 6月
+month-7 = 7月
+month-8 = 8月
+month-9 = 9月
+month-10 = 10月
+month-11 = 11月
+month-12 = 12月

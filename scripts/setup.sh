@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what estation needs on Debian 12 (bookworm) or newer: the PC/SC stack and
+# the virtual reader driver used by the tests, CJK fonts for the screens and the
+# printed paper, Xvfb and the X11/Wayland client libraries for the window, and
+# cargo-nextest. Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config
+  libpcsclite-dev pcscd vsmartcard-vpcd
+  fonts-noto-cjk fonts-wqy-microhei fontconfig libfontconfig1-dev
+  libxkbcommon-dev libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
+  libwayland-client0 libwayland-cursor0
+  xvfb xauth
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: this script installs with apt-get (Debian/Ubuntu); please install: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: Rust is not installed; see https://rustup.rs" >&2
+  exit 1
+fi
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi

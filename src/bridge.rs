@@ -1,0 +1,229 @@
+//! The thin bridge between the kiosk and its Slint window: a [`View`] (plain data)
+//! goes in as properties, the window's one `action(verb, argument)` callback comes
+//! back as an [`Input`]. No decisions are made here.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+
+use crate::i18n::{Locale, Translator};
+use crate::session::{Score, Screen, UiAction};
+
+slint::include_modules!();
+
+/// One service button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// One or two characters shown in the service's badge.
+    pub glyph: String,
+}
+
+/// A category heading and its services.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceGroupView {
+    pub title: String,
+    pub services: Vec<ServiceView>,
+}
+
+/// Everything the window shows, already translated where the text comes from data.
+#[derive(Clone, Debug)]
+pub struct View {
+    pub screen: Screen,
+    pub locale: Locale,
+    pub elderly: bool,
+    pub demo: bool,
+    pub degraded: bool,
+    pub time: String,
+    pub date: String,
+    pub service_groups: Vec<ServiceGroupView>,
+    pub services_loading: bool,
+    pub service_name: String,
+    pub pin_length: usize,
+    pub pin_tries_left: Option<u8>,
+    pub pin_wrong: bool,
+    pub print_percent: u8,
+    /// The certificate as it will come out of the printer.
+    pub preview: Option<Arc<image::GrayImage>>,
+    pub verification_code: String,
+    pub rated: bool,
+    pub error_key: String,
+    pub countdown: Option<u64>,
+}
+
+impl View {
+    pub fn new(screen: Screen, locale: Locale) -> Self {
+        Self {
+            screen,
+            locale,
+            elderly: false,
+            demo: false,
+            degraded: false,
+            time: String::new(),
+            date: String::new(),
+            service_groups: Vec::new(),
+            services_loading: false,
+            service_name: String::new(),
+            pin_length: 0,
+            pin_tries_left: None,
+            pin_wrong: false,
+            print_percent: 0,
+            preview: None,
+            verification_code: String::new(),
+            rated: false,
+            error_key: "error-generic".into(),
+            countdown: None,
+        }
+    }
+}
+
+/// What a touch on the window means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Ui(UiAction),
+    /// The demo-only "insert demo card" button.
+    InsertDemoCard,
+}
+
+/// Maps the window's `action(verb, argument)` to an input; unknown verbs are ignored.
+pub fn parse_action(verb: &str, argument: &str) -> Option<Input> {
+    let action = match verb {
+        "touch" => UiAction::Touch,
+        "start" => UiAction::Start,
+        "language" => UiAction::ChooseLanguage(argument.parse().ok()?),
+        "locale" => UiAction::SwitchLanguage(argument.parse().ok()?),
+        "elderly" => UiAction::ToggleElderly,
+        "service" => UiAction::ChooseService(argument.to_owned()),
+        "back" => UiAction::Back,
+        "home" => UiAction::Home,
+        "pin-digit" => UiAction::PinDigit(argument.parse().ok().filter(|d: &u8| *d <= 9)?),
+        "pin-backspace" => UiAction::PinBackspace,
+        "pin-submit" => UiAction::PinSubmit,
+        "print" => UiAction::Print,
+        "paper-taken" => UiAction::PaperTaken,
+        "rate" => UiAction::Rate(match argument {
+            "good" => Score::Good,
+            "average" => Score::Average,
+            "bad" => Score::Bad,
+            _ => return None,
+        }),
+        "skip-rating" => UiAction::SkipRating,
+        "retry" => UiAction::Retry,
+        "demo-card" => return Some(Input::InsertDemoCard),
+        _ => return None,
+    };
+    Some(Input::Ui(action))
+}
+
+/// Connects the window's `Tr` global to the Fluent bundles.
+pub fn install_translator(ui: &AppWindow, translator: Arc<Translator>) {
+    let tr = ui.global::<Tr>();
+    let weak = ui.as_weak();
+    let bundles = translator.clone();
+    tr.on_text(move |key, _revision| {
+        let locale = current_locale(&weak);
+        bundles.text(locale, &key).into()
+    });
+    let weak = ui.as_weak();
+    tr.on_text_arg(move |key, name, value, _revision| {
+        let locale = current_locale(&weak);
+        translator
+            .text_with(locale, &key, &[(name.as_str(), value.to_string().into())])
+            .into()
+    });
+}
+
+fn current_locale(weak: &slint::Weak<AppWindow>) -> Locale {
+    weak.upgrade()
+        .and_then(|ui| ui.global::<Tr>().get_locale().parse().ok())
+        .unwrap_or_default()
+}
+
+/// Pushes a view into the window. Cheap when nothing changed: Slint only repaints
+/// what a changed property touches.
+pub fn present(ui: &AppWindow, view: &View) {
+    let tr = ui.global::<Tr>();
+    if tr.get_locale() != view.locale.tag() {
+        tr.set_locale(view.locale.tag().into());
+        tr.set_revision(tr.get_revision().wrapping_add(1));
+    }
+    ui.global::<Theme>().set_elderly(view.elderly);
+    ui.set_elderly(view.elderly);
+    ui.set_screen(view.screen.name().into());
+    ui.set_demo(view.demo);
+    ui.set_degraded(view.degraded);
+    set_if_changed(ui.get_time(), &view.time, |s| ui.set_time(s));
+    set_if_changed(ui.get_date(), &view.date, |s| ui.set_date(s));
+    ui.set_service_groups(service_model(&view.service_groups));
+    ui.set_services_loading(view.services_loading);
+    ui.set_service_name(view.service_name.as_str().into());
+    ui.set_pin_length(view.pin_length as i32);
+    ui.set_pin_tries_left(view.pin_tries_left.map_or(-1, i32::from));
+    ui.set_pin_wrong(view.pin_wrong);
+    ui.set_print_percent(i32::from(view.print_percent));
+    ui.set_verification_code(view.verification_code.as_str().into());
+    ui.set_rated(view.rated);
+    ui.set_error_key(view.error_key.as_str().into());
+    ui.set_countdown(view.countdown.map_or(-1, |s| s.min(i32::MAX as u64) as i32));
+    ui.set_preview_page(view.preview.as_deref().map(gray_to_image).unwrap_or_default());
+}
+
+fn set_if_changed(current: SharedString, new: &str, set: impl FnOnce(SharedString)) {
+    if current != new {
+        set(new.into());
+    }
+}
+
+fn service_model(groups: &[ServiceGroupView]) -> ModelRc<ServiceGroup> {
+    let groups: Vec<ServiceGroup> = groups
+        .iter()
+        .map(|g| ServiceGroup {
+            title: g.title.as_str().into(),
+            items: ModelRc::from(Rc::new(VecModel::from(
+                g.services
+                    .iter()
+                    .map(|s| ServiceItem {
+                        id: s.id.as_str().into(),
+                        name: s.name.as_str().into(),
+                        description: s.description.as_str().into(),
+                        glyph: s.glyph.as_str().into(),
+                    })
+                    .collect::<Vec<_>>(),
+            ))),
+        })
+        .collect();
+    ModelRc::from(Rc::new(VecModel::from(groups)))
+}
+
+/// The printed page as a Slint image (grey expanded to RGB).
+pub fn gray_to_image(page: &image::GrayImage) -> Image {
+    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(page.width(), page.height());
+    for (dst, src) in buffer.make_mut_slice().iter_mut().zip(page.pixels()) {
+        let v = src.0[0];
+        *dst = Rgb8Pixel { r: v, g: v, b: v };
+    }
+    Image::from_rgb8(buffer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_parse() {
+        assert_eq!(parse_action("start", ""), Some(Input::Ui(UiAction::Start)));
+        assert_eq!(
+            parse_action("language", "en-US"),
+            Some(Input::Ui(UiAction::ChooseLanguage(Locale::EnUs)))
+        );
+        assert_eq!(parse_action("pin-digit", "7"), Some(Input::Ui(UiAction::PinDigit(7))));
+        assert_eq!(parse_action("pin-digit", "12"), None);
+        assert_eq!(parse_action("rate", "meh"), None);
+        assert_eq!(parse_action("language", "xx"), None);
+        assert_eq!(parse_action("demo-card", ""), Some(Input::InsertDemoCard));
+        assert_eq!(parse_action("launch-missiles", ""), None);
+    }
+}

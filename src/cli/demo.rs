@@ -1,0 +1,102 @@
+//! `estation demo`: the whole kiosk with no configuration. An embedded reference
+//! central service on loopback (SQLite in a fresh folder, seeded), a demo card the
+//! screen can insert (and any real PC/SC reader that is present), and a file printer
+//! that keeps each job's ESC/POS bytes and a PNG of the paper.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::kiosk::{ManualClock, SystemClock};
+use crate::runtime::{KioskSetup, run_headless, run_windowed};
+use crate::session::Timeouts;
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Run without a window (software rendering into memory); needs --script.
+    #[arg(long, requires = "script")]
+    pub headless: bool,
+    /// A script of taps, waits and screenshots (see `estation::script`).
+    #[arg(long)]
+    pub script: Option<PathBuf>,
+    /// Keep the demo's data (database, outbox, printed jobs) in this folder instead
+    /// of a fresh temporary one.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Window size in pixels (portrait kiosk by default).
+    #[arg(long, default_value_t = 1080)]
+    pub width: u32,
+    #[arg(long, default_value_t = 1920)]
+    pub height: u32,
+    /// Exit once the first frame is on screen (start-up benchmarks).
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
+}
+
+pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (_temporary, data) = match &args.data {
+        Some(folder) => {
+            std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+            (None, folder.clone())
+        }
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("estation-demo-")
+                .tempdir()
+                .context("creating the demo folder")?;
+            let path = dir.path().to_path_buf();
+            (Some(dir), path)
+        }
+    };
+    let environment = runtime
+        .block_on(crate::demo::DemoEnvironment::start(&data))
+        .context("starting the embedded central service")?;
+    println!("estation demo: data in {}", data.display());
+    println!("estation demo: central service at {}", environment.central.base_url());
+    println!("estation demo: printed jobs go to {}", environment.print_dir.display());
+
+    let backend = Arc::new(environment.backend(runtime.handle())?);
+    let timeouts = Timeouts::default();
+    if args.headless {
+        let script_path = args.script.clone().context("--headless needs --script FILE")?;
+        let text = std::fs::read_to_string(&script_path)
+            .with_context(|| format!("reading {}", script_path.display()))?;
+        let commands = crate::script::parse(&text)?;
+        let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc().to_offset(offset)));
+        let setup = KioskSetup {
+            backend,
+            runtime: runtime.handle().clone(),
+            timeouts,
+            demo: true,
+            width: args.width,
+            height: args.height,
+            fullscreen: false,
+        };
+        let base = script_path.parent().map(PathBuf::from).unwrap_or_default();
+        run_headless(setup, clock, &commands, &base)?;
+        println!("estation demo: script finished");
+    } else {
+        let setup = KioskSetup {
+            backend,
+            runtime: runtime.handle().clone(),
+            timeouts,
+            demo: true,
+            width: args.width,
+            height: args.height,
+            fullscreen: false,
+        };
+        run_windowed(setup, Arc::new(SystemClock::new(offset)), args.exit_after_first_frame)?;
+    }
+    runtime.block_on(environment.central.shutdown());
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,148 @@
+//! The kiosk's local configuration file (TOML): who the kiosk is, where the central
+//! service lives, which devices it drives. Central, signed configuration bundles
+//! come on top of this.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    /// This kiosk's id, as registered with the central service.
+    pub kiosk_id: String,
+    /// Base URL of the central service (`https://…`; `http://` only for loopback).
+    pub central_url: String,
+    /// A file holding the kiosk's bearer token (kept out of this file so the
+    /// configuration can be shared and the token protected on its own).
+    pub token_file: PathBuf,
+    /// Printer URI: `tcp://HOST:9100`, `usb:/dev/usb/lp0`, `serial:/dev/ttyUSB0?baud=115200`, `file:DIR`.
+    pub printer: String,
+    /// Where the outbox and the print journal live.
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub display: DisplayConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayConfig {
+    #[serde(default = "default_width")]
+    pub width: u32,
+    #[serde(default = "default_height")]
+    pub height: u32,
+    #[serde(default)]
+    pub fullscreen: bool,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        Self {
+            width: default_width(),
+            height: default_height(),
+            fullscreen: false,
+        }
+    }
+}
+
+fn default_width() -> u32 {
+    1080
+}
+fn default_height() -> u32 {
+    1920
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl LocalConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config: LocalConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
+        let invalid = |message: &str| ConfigError::Invalid {
+            path: shown.clone(),
+            message: message.to_owned(),
+        };
+        if config.kiosk_id.trim().is_empty() {
+            return Err(invalid("kiosk_id is empty"));
+        }
+        if !(config.central_url.starts_with("https://") || is_loopback_http(&config.central_url)) {
+            return Err(invalid("central_url must be https:// (plain http only on loopback)"));
+        }
+        if !(320..=8192).contains(&config.display.width) || !(320..=8192).contains(&config.display.height) {
+            return Err(invalid("display size must be 320..8192 pixels per side"));
+        }
+        Ok(config)
+    }
+
+    pub fn token(&self) -> Result<String, ConfigError> {
+        let text = std::fs::read_to_string(&self.token_file).map_err(|source| ConfigError::Read {
+            path: self.token_file.display().to_string(),
+            source,
+        })?;
+        Ok(text.trim().to_owned())
+    }
+}
+
+fn is_loopback_http(url: &str) -> bool {
+    ["http://127.", "http://localhost:", "http://localhost/", "http://[::1]"]
+        .iter()
+        .any(|prefix| url.starts_with(prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<LocalConfig, ConfigError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kiosk.toml");
+        std::fs::write(&path, text).expect("write");
+        LocalConfig::load(&path)
+    }
+
+    #[test]
+    fn loads_a_complete_file() {
+        let config = load(
+            "kiosk_id = \"k1\"\ncentral_url = \"https://central.example\"\ntoken_file = \"t\"\nprinter = \"tcp://10.0.0.5:9100\"\ndata_dir = \"/var/lib/estation\"\n[display]\nfullscreen = true\n",
+        )
+        .expect("valid");
+        assert_eq!(config.kiosk_id, "k1");
+        assert!(config.display.fullscreen);
+        assert_eq!(config.display.width, 1080);
+    }
+
+    #[test]
+    fn rejects_plain_http_to_another_host_and_unknown_keys() {
+        let base = "kiosk_id = \"k1\"\ntoken_file = \"t\"\nprinter = \"file:out\"\ndata_dir = \"d\"\n";
+        assert!(matches!(
+            load(&format!("{base}central_url = \"http://central.example\"\n")),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(load(&format!("{base}central_url = \"http://127.0.0.1:8080\"\n")).is_ok());
+        assert!(matches!(
+            load(&format!("{base}central_url = \"https://c\"\ncolour = 1\n")),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+}

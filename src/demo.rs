@@ -1,0 +1,114 @@
+//! Demo mode's environment: the embedded reference central service, the demo card,
+//! a file printer and an outbox, all inside one data folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use estation_central::seed::DEMO_RESIDENTS;
+use estation_central::server::EmbeddedCentral;
+use estation_drivers::card::{
+    CardError, Identity, IdentitySource, PcscIdentitySource, Pin, ProfileId,
+};
+
+use crate::backend::Backend;
+use crate::central::{CentralClient, ClientConfig};
+use crate::kiosk::DEMO_READER;
+use crate::outbox::Outbox;
+use crate::printer::JournaledPrinter;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("creating {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the embedded central service failed to start: {0}")]
+    Central(String),
+    #[error("the central-service client failed to start: {0}")]
+    Client(String),
+    #[error("the outbox failed to open: {0}")]
+    Outbox(String),
+    #[error("the printer failed to open: {0}")]
+    Printer(String),
+}
+
+pub struct DemoEnvironment {
+    pub central: EmbeddedCentral,
+    pub data: PathBuf,
+    pub print_dir: PathBuf,
+}
+
+impl DemoEnvironment {
+    pub async fn start(data: &Path) -> Result<Self, DemoError> {
+        let folder = |path: PathBuf| -> Result<PathBuf, DemoError> {
+            std::fs::create_dir_all(&path).map_err(|source| DemoError::Folder {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok(path)
+        };
+        let central_dir = folder(data.join("central"))?;
+        let print_dir = folder(data.join("printed"))?;
+        let central = EmbeddedCentral::start(&central_dir)
+            .await
+            .map_err(|e| DemoError::Central(e.to_string()))?;
+        Ok(Self {
+            central,
+            data: data.to_path_buf(),
+            print_dir,
+        })
+    }
+
+    /// The kiosk's backend wired to the demo devices. Starts the outbox sender on
+    /// `runtime`.
+    pub fn backend(&self, runtime: &tokio::runtime::Handle) -> Result<Backend, DemoError> {
+        let config = ClientConfig::new(
+            self.central.base_url(),
+            self.central.kiosk_id(),
+            self.central.kiosk_token(),
+        );
+        let central = CentralClient::new(config.clone()).map_err(|e| DemoError::Client(e.to_string()))?;
+        let outbox = Arc::new(
+            Outbox::open(&self.data.join("outbox.sqlite")).map_err(|e| DemoError::Outbox(e.to_string()))?,
+        );
+        let sender_client = CentralClient::new(config).map_err(|e| DemoError::Client(e.to_string()))?;
+        {
+            let _guard = runtime.enter();
+            outbox.clone().spawn_sender(sender_client);
+        }
+        let uri = format!("file:{}", self.print_dir.display());
+        let printer = JournaledPrinter::open(&uri, &self.data.join("print-journal.sqlite"))
+            .map_err(|e| DemoError::Printer(e.to_string()))?;
+        Ok(Backend {
+            central,
+            cards: Arc::new(DemoCards::default()),
+            printer: Arc::new(printer),
+            outbox,
+        })
+    }
+}
+
+/// The demo card (the first demo resident) in the on-screen demo reader, and real
+/// cards in any real PC/SC reader.
+#[derive(Default)]
+pub struct DemoCards {
+    pcsc: PcscIdentitySource,
+}
+
+impl IdentitySource for DemoCards {
+    fn read_identity(&self, reader: &str, pin: Option<&Pin>) -> Result<Identity, CardError> {
+        if reader != DEMO_READER {
+            return self.pcsc.read_identity(reader, pin);
+        }
+        let resident = DEMO_RESIDENTS.first().ok_or(CardError::NoCard(reader.to_owned()))?;
+        Ok(Identity {
+            profile: ProfileId::Simulated,
+            card_number: resident.card_number.to_owned(),
+            id_number: resident.id_number.to_owned(),
+            name: resident.name.to_owned(),
+            gender: resident.gender.to_owned(),
+            birth_date: resident.birth_date.to_owned(),
+        })
+    }
+}

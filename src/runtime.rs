@@ -1,0 +1,171 @@
+//! Running the kiosk: the windowed event loop, the headless script loop, and the
+//! card monitor thread that feeds both.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use estation_drivers::card::{CardMonitor, MonitorCanceller};
+use slint::ComponentHandle;
+
+use crate::app::{App, AppError, AppOptions};
+use crate::backend::Backend;
+use crate::headless::{HeadlessError, HeadlessPlatform};
+use crate::kiosk::{Clock, Mailbox, ManualClock, Message};
+use crate::script::{Command, ScriptError};
+use crate::session::{Event, Timeouts};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Headless(#[from] HeadlessError),
+    #[error(transparent)]
+    Script(#[from] ScriptError),
+    #[error("the window system failed: {0}")]
+    Platform(#[from] slint::PlatformError),
+}
+
+/// What both runners need.
+pub struct KioskSetup {
+    pub backend: Arc<Backend>,
+    pub runtime: tokio::runtime::Handle,
+    pub timeouts: Timeouts,
+    pub demo: bool,
+    pub width: u32,
+    pub height: u32,
+    /// Cover the whole screen (production kiosks).
+    pub fullscreen: bool,
+}
+
+thread_local! {
+    /// The app of the UI thread, reached by wake-ups posted from other threads.
+    static UI_APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+}
+
+/// Runs the kiosk in a window until it is closed.
+pub fn run_windowed(
+    setup: KioskSetup,
+    clock: Arc<dyn Clock>,
+    exit_after_first_frame: bool,
+) -> Result<(), RuntimeError> {
+    let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {
+        // Fails only when the event loop has ended, when nothing is left to update.
+        let _ = slint::invoke_from_event_loop(|| {
+            UI_APP.with(|slot| {
+                if let Some(app) = slot.borrow().as_ref() {
+                    app.drain();
+                }
+            });
+        });
+    });
+    let (app, mailbox) = App::new(AppOptions {
+        backend: setup.backend,
+        runtime: setup.runtime,
+        clock,
+        timeouts: setup.timeouts,
+        demo: setup.demo,
+        wake,
+    })?;
+    app.ui
+        .window()
+        .set_size(slint::PhysicalSize::new(setup.width, setup.height));
+    if setup.fullscreen {
+        app.ui.window().set_fullscreen(true);
+    }
+    let app = Rc::new(app);
+    UI_APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
+    let monitor = start_card_monitor(mailbox);
+
+    // One tick a second drives the clock on screen and the idle timeout; nothing
+    // else wakes the UI thread while the kiosk waits.
+    let ticker = slint::Timer::default();
+    let weak = Rc::downgrade(&app);
+    ticker.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
+        if let Some(app) = weak.upgrade() {
+            app.tick();
+        }
+    });
+
+    if exit_after_first_frame {
+        let started = std::time::Instant::now();
+        let result = app.ui.window().set_rendering_notifier(move |state, _| {
+            if matches!(state, slint::RenderingState::AfterRendering) {
+                println!("first-frame-ms {}", started.elapsed().as_millis());
+                let _ = slint::quit_event_loop();
+            }
+        });
+        if let Err(error) = result {
+            tracing::warn!(%error, "this renderer cannot report frames");
+        }
+    }
+
+    app.ui.show()?;
+    let result = slint::run_event_loop();
+    if let Some(monitor) = monitor {
+        monitor.cancel();
+    }
+    UI_APP.with(|slot| slot.borrow_mut().take());
+    result.map_err(RuntimeError::from)
+}
+
+/// Runs a script against the kiosk without a display.
+pub fn run_headless(
+    setup: KioskSetup,
+    clock: Arc<ManualClock>,
+    commands: &[(usize, Command)],
+    base: &Path,
+) -> Result<(), RuntimeError> {
+    let window = HeadlessPlatform::install(setup.width, setup.height)?;
+    let (app, mailbox) = App::new(AppOptions {
+        backend: setup.backend,
+        runtime: setup.runtime,
+        clock: clock.clone(),
+        timeouts: setup.timeouts,
+        demo: setup.demo,
+        // The script loop waits on the mailbox itself.
+        wake: Arc::new(|| {}),
+    })?;
+    let monitor = start_card_monitor(mailbox);
+    app.ui.show()?;
+    let result = crate::script::run(&app, &window, &clock, commands, base);
+    if let Some(monitor) = monitor {
+        monitor.cancel();
+    }
+    Ok(result?)
+}
+
+/// Watches PC/SC readers in a thread of its own and posts card events. Without a
+/// PC/SC service the kiosk still runs (the demo card, a degraded banner), and the
+/// monitor keeps trying, so a service started later is picked up.
+fn start_card_monitor(mailbox: Mailbox) -> Option<MonitorCanceller> {
+    let mut monitor = match CardMonitor::new() {
+        Ok(monitor) => monitor,
+        Err(error) => {
+            tracing::warn!(%error, "card monitoring unavailable");
+            return None;
+        }
+    };
+    let canceller = monitor.canceller();
+    let spawned = std::thread::Builder::new()
+        .name("card-monitor".into())
+        .spawn(move || {
+            let result = monitor.run(&mut |event| {
+                tracing::info!(?event, "card event");
+                mailbox.post(Message::Session(Event::Card(event)));
+            });
+            if let Err(error) = result {
+                tracing::error!(%error, "card monitor stopped");
+            }
+        });
+    match spawned {
+        Ok(_) => Some(canceller),
+        Err(error) => {
+            tracing::error!(%error, "card monitor thread could not start");
+            None
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Every screen with sample data, for `estation screenshot` and the screenshot tests.
+
+use std::sync::Arc;
+
+use estation_central::{seed, wire};
+
+use crate::bridge::View;
+use crate::i18n::{Locale, Translator};
+use crate::kiosk::{format_date, group_services, supported_open_services};
+use crate::session::{Screen, ServiceEntry};
+
+/// Sample data shared by all screens: the demo catalogue and a demo certificate.
+pub struct Samples {
+    catalogue: wire::Catalogue,
+    preview: Option<Arc<image::GrayImage>>,
+}
+
+impl Samples {
+    pub fn new() -> Self {
+        let catalogue = wire::Catalogue {
+            categories: seed::categories(),
+            services: seed::services(),
+        };
+        let preview = crate::backend::render_preview(&sample_document())
+            .map_err(|fault| tracing::warn!(detail = %fault.detail, "sample preview not rendered"))
+            .ok()
+            .map(Arc::new);
+        Self { catalogue, preview }
+    }
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A social insurance certificate for the first demo resident (fictional data).
+pub fn sample_document() -> wire::PrintableDocument {
+    let resident = &seed::DEMO_RESIDENTS[0];
+    let rows = (1..=6)
+        .map(|month| {
+            vec![
+                format!("2026-{month:02}"),
+                "5,800.00".to_owned(),
+                "464.00".to_owned(),
+                "928.00".to_owned(),
+            ]
+        })
+        .collect();
+    wire::PrintableDocument {
+        title: "社会保险参保缴费证明".into(),
+        subtitle: Some("（个人权益记录）".into()),
+        issuer: "示范市社会保险事业管理中心".into(),
+        fields: vec![
+            wire::Field {
+                label: "姓名".into(),
+                value: resident.name.into(),
+            },
+            wire::Field {
+                label: "公民身份号码".into(),
+                value: wire::mask_id_number(resident.id_number),
+            },
+            wire::Field {
+                label: "缴费期间".into(),
+                value: "2026-01 至 2026-06".into(),
+            },
+        ],
+        table: Some(wire::Table {
+            caption: Some("养老保险缴费明细".into()),
+            headers: vec!["月份".into(), "缴费基数".into(), "个人缴费".into(), "单位缴费".into()],
+            rows,
+        }),
+        notes: vec!["本证明可通过验证码在线核验真伪。".into()],
+        verification_code: "8K3F-2Q7M-XW4D".into(),
+        verification_label: "验证码".into(),
+        qr_payload: "https://verify.example.invalid/v1/certificates/8K3F-2Q7M-XW4D".into(),
+        issued_at: "2026-11-24 02:00".into(),
+    }
+}
+
+/// The view of `screen` with sample data, as a resident would see it.
+pub fn sample_view(
+    samples: &Samples,
+    translator: &Translator,
+    screen: Screen,
+    locale: Locale,
+    elderly: bool,
+) -> View {
+    let mut view = View::new(screen, locale);
+    view.elderly = elderly;
+    let wall = time::macros::datetime!(2026-11-24 02:00 +08:00);
+    view.time = "02:00".into();
+    view.date = format_date(translator, locale, wall);
+    let entries: Vec<ServiceEntry> = supported_open_services(&samples.catalogue);
+    view.service_groups = group_services(&samples.catalogue, &entries, locale);
+    if let Some(service) = samples
+        .catalogue
+        .services
+        .iter()
+        .find(|s| s.id == "si-payment-certificate")
+    {
+        view.service_name = service.name.get(locale.tag()).to_owned();
+    }
+    match screen {
+        Screen::PinEntry => {
+            view.pin_length = 3;
+            view.pin_tries_left = Some(2);
+            view.pin_wrong = true;
+        }
+        Screen::Printing => view.print_percent = 60,
+        Screen::Preview => {
+            view.preview = samples.preview.clone();
+            view.verification_code = sample_document().verification_code;
+        }
+        Screen::Goodbye => view.rated = true,
+        Screen::Error => view.error_key = "print-error-paper-out".into(),
+        _ => {}
+    }
+    view
+}
