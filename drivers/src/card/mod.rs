@@ -1,6 +1,19 @@
 //! Smart-card identity: reader monitoring and card profiles that turn APDU exchanges
 //! into a typed [`Identity`].
 
+pub mod apdu;
+pub mod monitor;
+mod pcsc_source;
+pub mod profile;
+mod record;
+pub mod session;
+pub mod virtual_card;
+
+pub use monitor::{CardMonitor, MonitorCanceller};
+pub use pcsc_source::{PcscIdentitySource, ReadStats, ReaderInfo, list_readers};
+pub use profile::service_card::{ServiceCredential, ServiceRole};
+pub use record::IdentityRecord;
+
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
