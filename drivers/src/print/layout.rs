@@ -142,6 +142,37 @@ impl Typesetter {
         Ok(Rendered { width, pages })
     }
 
+    /// Renders one line of text (no wrapping) into a raster `width` dots wide; used
+    /// to show text-mode output in previews.
+    pub fn render_text_line(
+        &mut self,
+        text: &str,
+        size_px: f32,
+        bold: bool,
+        align: Align,
+        width: u32,
+    ) -> Raster {
+        let lines = self.lines(text, size_px.clamp(4.0, 400.0), bold, Some(width), align);
+        let height = lines.iter().map(|line| line.height).sum::<u32>().max(1);
+        let mut raster = Raster::new(width, height);
+        let mut top = 0i64;
+        for line in &lines {
+            for glyph in &line.glyphs {
+                self.draw_glyph(
+                    &mut raster,
+                    &PlacedGlyph {
+                        key: glyph.key,
+                        x: glyph.x,
+                        y: glyph.y,
+                    },
+                    top,
+                );
+            }
+            top += i64::from(line.height);
+        }
+        raster
+    }
+
     fn attrs(&self, bold: bool) -> Attrs<'_> {
         Attrs::new()
             .family(Family::Name(&self.family))

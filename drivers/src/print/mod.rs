@@ -9,16 +9,32 @@
 //! recorded in a [`PrintJournal`]. [`decode`] reads ESC/POS back into images (the
 //! file sink, the [`emulator`] and tests share it).
 
+pub mod cli;
+mod decode;
 mod document;
+pub mod emulator;
+mod encode;
 mod error;
+mod journal;
 mod layout;
 pub mod layouts;
+mod printer;
 mod raster;
 pub mod samples;
+mod status;
+mod transport;
 
+pub use decode::{Decoded, Decoder, StreamEvent, decode};
 pub use document::{Align, Block, Document, FormBox, KeyValue, RuleStyle, TextSize, TextStyle};
+pub use encode::{
+    EncodeOptions, EncodedJob, QrMode, TextLine, TextReceipt, encode, encode_text_receipt,
+};
 pub use error::PrintError;
+pub use journal::{Begin, JobRecord, JobState, PrintJournal};
 pub use layout::{
     DOTS_PER_MM, Typesetter, WIDTH_58MM, WIDTH_80MM, WIDTH_A4, dither_png, render, with_typesetter,
 };
+pub use printer::{PrintOutcome, Printer, PrinterConfig, Progress, SendReport};
 pub use raster::{Page, QrRegion, Raster, Rendered, stack_pages};
+pub use status::{PrinterStatus, StatusWarning, is_dle_eot_reply};
+pub use transport::PrinterUri;
