@@ -24,6 +24,9 @@ pub struct Script {
     pub ignore_status_requests: usize,
     /// Junk bytes sent before each of the next status replies.
     pub junk_before_status: usize,
+    /// Stop answering status requests after this many more raster bands (a hung
+    /// printer; the sender is left waiting).
+    pub silent_after_bands: Option<usize>,
 }
 
 impl Default for Script {
@@ -34,6 +37,7 @@ impl Default for Script {
             drop_after_bands: None,
             ignore_status_requests: 0,
             junk_before_status: 0,
+            silent_after_bands: None,
         }
     }
 }
@@ -246,6 +250,9 @@ fn serve(
                 for event in state.decoder.feed(&[byte]) {
                     match event {
                         StreamEvent::RealTimeStatus(request) => {
+                            if state.script.silent_after_bands == Some(0) {
+                                continue;
+                            }
                             if state.script.ignore_status_requests > 0 {
                                 state.script.ignore_status_requests -= 1;
                                 continue;
@@ -272,6 +279,9 @@ fn serve(
                                     state.script.status.paper_end = true;
                                     state.decoder.set_stopped(true);
                                 }
+                            }
+                            if let Some(left) = state.script.silent_after_bands.as_mut() {
+                                *left = left.saturating_sub(1);
                             }
                             if let Some(left) = state.script.drop_after_bands.as_mut() {
                                 *left = left.saturating_sub(1);
