@@ -1,0 +1,78 @@
+//! The OpenAPI document of the kiosk API, generated from the handlers and the
+//! wire types. `docs/openapi.yaml` is its committed rendering; a test keeps the
+//! two identical (`estation-central openapi > docs/openapi.yaml` refreshes it).
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::api;
+use crate::wire::*;
+
+struct KioskSecurity;
+
+impl Modify for KioskSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "kiosk_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Per-kiosk secret token, issued by `estation-central kiosk add`",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "kiosk_id",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                KIOSK_ID_HEADER,
+                "Id of the calling kiosk; must match its token",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "estation kiosk API",
+        description = "API between 24-hour e-station kiosks and the central service. \
+Errors are `application/problem+json` (RFC 9457 style) with a stable `code`. \
+Every write carries an `Idempotency-Key` header; a replay returns the first answer.",
+    ),
+    servers((url = "/", description = "The central service")),
+    paths(
+        api::catalogue,
+        api::identity_lookup,
+        api::issue_certificate,
+        api::verify_certificate,
+        api::public_keys,
+        api::origin_certificate,
+        api::origin_certificate_document,
+        api::application_progress,
+        api::submit,
+        api::rate,
+        api::heartbeat,
+        api::config,
+    ),
+    components(schemas(ConfigBundle, Problem, ProblemCode)),
+    modifiers(&KioskSecurity),
+    tags(
+        (name = "catalogue", description = "Services, categories, opening hours"),
+        (name = "identity", description = "Residents identified by card"),
+        (name = "certificates", description = "Issue and verify signed certificates"),
+        (name = "origin-certificates", description = "Certificates of origin for exporters"),
+        (name = "applications", description = "Application progress"),
+        (name = "submissions", description = "Material submission"),
+        (name = "ratings", description = "Service ratings"),
+        (name = "kiosk", description = "Heartbeat and signed configuration"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as YAML, exactly as committed in `docs/openapi.yaml`.
+pub fn openapi_yaml() -> Result<String, String> {
+    ApiDoc::openapi().to_yaml().map_err(|e| e.to_string())
+}
