@@ -321,6 +321,32 @@ impl fmt::Debug for IssuedCertificate {
     }
 }
 
+impl IssuedCertificate {
+    /// Checks that the parts of a certificate agree with each other: the
+    /// signature is 64 bytes of base64, the QR text parses and names this
+    /// certificate, and the document is the one the QR was signed for. Clients
+    /// call it on every certificate they receive; it does not check who signed.
+    pub fn check_consistency(&self) -> Result<(), QrError> {
+        use base64::Engine;
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(&self.signature)
+            .ok()
+            .and_then(|s| <[u8; 64]>::try_from(s).ok())
+            .ok_or(QrError::Malformed("signature"))?;
+        let qr = QrPayload::parse(&self.qr_payload)?;
+        if qr.signature != signature
+            || qr.certificate_id != self.certificate_id
+            || qr.verification_code != self.verification_code
+            || qr.service_id != self.service_id
+            || qr.issued_at_unix != self.issued_at.unix_timestamp()
+            || self.document.qr_payload != self.qr_payload
+        {
+            return Err(QrError::Malformed("certificate parts disagree"));
+        }
+        qr.matches_document(&self.document)
+    }
+}
+
 /// A document ready for the printer's generic certificate layout. Labels are in
 /// the requested locale; values are as the central service holds them.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -669,6 +695,9 @@ pub enum RatingScore {
     Average,
     Bad,
 }
+
+/// Short name used by the kiosk.
+pub use RatingScore as Score;
 
 /// A 好差评 rating. Sent with an `Idempotency-Key` header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -426,6 +426,10 @@ async fn issued_certificates_verify_offline_and_online_and_replays_issue_nothing
         .await
         .unwrap();
     assert_eq!(first, replay, "a replay returns the same certificate");
+    first.check_consistency().unwrap();
+    let mut inconsistent = first.clone();
+    inconsistent.verification_code = "AAAA-BBBB-CCCC".into();
+    assert!(inconsistent.check_consistency().is_err());
     assert_eq!(h.rows("SELECT COUNT(*) FROM issued_certificates"), 1);
 
     let doc = &first.document;

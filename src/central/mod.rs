@@ -1,0 +1,13 @@
+//! The kiosk's client of the central service (`/v1`, see `docs/openapi.yaml`).
+//!
+//! The wire types come from `estation_central::wire`, the module the reference
+//! server uses too, so client and server cannot drift apart silently.
+
+mod client;
+mod error;
+
+pub use client::{
+    CentralClient, ClientConfig, ConfigFetch, Connectivity, RetryPolicy, new_idempotency_key,
+};
+pub use error::CentralError;
+pub use estation_central::wire;

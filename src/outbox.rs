@@ -1,0 +1,533 @@
+//! The durable outbox: every request that must reach the back office
+//! (submissions, ratings, heartbeats) is written here, in SQLite with WAL and
+//! `synchronous=FULL`, before the resident is told "done". A background sender
+//! delivers the entries in order, each with its idempotency key, until the
+//! central service acknowledges it, across restarts and network outages.
+//!
+//! The enqueue methods block for one short SQLite transaction (an fsync); call
+//! them off the UI thread.
+
+use std::fmt;
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use estation_central::wire::{Heartbeat, RatingRequest, SubmissionRequest};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::central::{CentralClient, RetryPolicy, new_idempotency_key};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("outbox database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("outbox payload cannot be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("the outbox database is not in WAL mode (got {0})")]
+    NotWal(String),
+    #[error("unknown outbox entry kind {0:?}")]
+    UnknownKind(String),
+    #[error("an outbox task failed")]
+    Task,
+}
+
+/// What an entry is, which decides the endpoint it goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxKind {
+    Submission,
+    Rating,
+    Heartbeat,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Submission => "submission",
+            OutboxKind::Rating => "rating",
+            OutboxKind::Heartbeat => "heartbeat",
+        }
+    }
+
+    fn parse(text: &str) -> Result<OutboxKind, OutboxError> {
+        match text {
+            "submission" => Ok(OutboxKind::Submission),
+            "rating" => Ok(OutboxKind::Rating),
+            "heartbeat" => Ok(OutboxKind::Heartbeat),
+            other => Err(OutboxError::UnknownKind(other.to_owned())),
+        }
+    }
+}
+
+/// One stored request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Position in the queue; entries go out in this order.
+    pub seq: i64,
+    pub kind: OutboxKind,
+    pub idempotency_key: String,
+    /// JSON body of the request.
+    pub payload: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+impl fmt::Debug for OutboxEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The payload may hold a resident's name and ID number.
+        f.debug_struct("OutboxEntry")
+            .field("seq", &self.seq)
+            .field("kind", &self.kind)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("attempts", &self.attempts)
+            .field("last_error", &self.last_error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the UI needs to know about the outbox.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutboxStatus {
+    /// Entries waiting to be delivered.
+    pub backlog: usize,
+    /// Entries the central service refused for good (kept for technicians).
+    pub rejected: usize,
+    /// Delivery failures in a row; 0 once the head entry went through.
+    pub consecutive_failures: u32,
+}
+
+impl OutboxStatus {
+    /// "Received, will be sent when the network is back."
+    pub fn waiting_for_network(&self) -> bool {
+        self.backlog > 0 && self.consecutive_failures > 0
+    }
+}
+
+/// Result of one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Acknowledged by the central service; the entry can go.
+    Delivered,
+    /// Not delivered now; try the same entry again later.
+    RetryLater(String),
+    /// Refused for good (invalid request); set aside so the queue moves on.
+    Rejected(String),
+}
+
+/// Something that can deliver outbox entries, usually [`CentralClient`].
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver(&self, entry: &OutboxEntry) -> impl Future<Output = Delivery> + Send;
+}
+
+/// Pacing of the sender between failed attempts.
+#[derive(Clone, Debug)]
+pub struct SenderPolicy {
+    pub backoff: RetryPolicy,
+}
+
+impl Default for SenderPolicy {
+    fn default() -> Self {
+        Self {
+            backoff: RetryPolicy {
+                max_attempts: u32::MAX,
+                base_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(60),
+            },
+        }
+    }
+}
+
+pub struct Outbox {
+    conn: Mutex<Connection>,
+    status: watch::Sender<OutboxStatus>,
+    wake: Notify,
+}
+
+impl fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox")
+            .field("status", &*self.status.borrow())
+            .finish()
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS outbox (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind             TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    payload          TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    state            TEXT NOT NULL DEFAULT 'pending',
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, seq);
+";
+
+const ENTRY_COLUMNS: &str = "seq, kind, idempotency_key, payload, attempts, last_error";
+
+fn entry_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, String, String, String, u32, Option<String>)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn to_entry(
+    row: (i64, String, String, String, u32, Option<String>),
+) -> Result<OutboxEntry, OutboxError> {
+    let (seq, kind, idempotency_key, payload, attempts, last_error) = row;
+    Ok(OutboxEntry {
+        seq,
+        kind: OutboxKind::parse(&kind)?,
+        idempotency_key,
+        payload,
+        attempts,
+        last_error,
+    })
+}
+
+impl Outbox {
+    /// Opens or creates the outbox database at `path`.
+    pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
+        let conn = Connection::open(path)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OutboxError::NotWal(mode));
+        }
+        // FULL: a commit is on disk when it returns, even after power loss.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        let outbox = Outbox {
+            conn: Mutex::new(conn),
+            status: watch::Sender::new(OutboxStatus::default()),
+            wake: Notify::new(),
+        };
+        outbox.refresh_counts()?;
+        Ok(outbox)
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn refresh_counts(&self) -> Result<(), OutboxError> {
+        let (backlog, rejected): (i64, i64) = self.conn().query_row(
+            "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'rejected'), 0) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        self.status.send_modify(|s| {
+            s.backlog = usize::try_from(backlog).unwrap_or(0);
+            s.rejected = usize::try_from(rejected).unwrap_or(0);
+        });
+        Ok(())
+    }
+
+    /// Stores a request; returns once it is durable. Enqueuing the same key again
+    /// stores nothing new, so a caller may retry an enqueue safely.
+    pub fn enqueue<T: Serialize>(
+        &self,
+        kind: OutboxKind,
+        idempotency_key: &str,
+        payload: &T,
+    ) -> Result<(), OutboxError> {
+        let payload = serde_json::to_string(payload)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.conn().execute(
+            "INSERT INTO outbox (kind, idempotency_key, payload, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+            params![kind.as_str(), idempotency_key, payload, now],
+        )?;
+        self.refresh_counts()?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Stores a submission under a fresh key, which it returns (print it on the
+    /// resident's local receipt: the service's receipt number follows later).
+    pub fn enqueue_submission(&self, request: &SubmissionRequest) -> Result<String, OutboxError> {
+        let key = new_idempotency_key();
+        self.enqueue(OutboxKind::Submission, &key, request)?;
+        Ok(key)
+    }
+
+    pub fn enqueue_rating(&self, request: &RatingRequest) -> Result<(), OutboxError> {
+        self.enqueue(OutboxKind::Rating, &new_idempotency_key(), request)
+    }
+
+    pub fn enqueue_heartbeat(&self, heartbeat: &Heartbeat) -> Result<(), OutboxError> {
+        self.enqueue(OutboxKind::Heartbeat, &new_idempotency_key(), heartbeat)
+    }
+
+    /// Entries waiting for delivery, oldest first.
+    pub fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        self.entries("pending")
+    }
+
+    /// Entries the central service refused for good.
+    pub fn rejected(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        self.entries("rejected")
+    }
+
+    fn entries(&self, state: &str) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE state = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![state], entry_from_row)?;
+        rows.map(|r| to_entry(r?)).collect()
+    }
+
+    fn head(&self) -> Result<Option<OutboxEntry>, OutboxError> {
+        let row = self
+            .conn()
+            .query_row(
+                &format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1"),
+                [],
+                entry_from_row,
+            )
+            .optional()?;
+        row.map(to_entry).transpose()
+    }
+
+    fn settle(&self, seq: i64, delivery: &Delivery) -> Result<(), OutboxError> {
+        {
+            let conn = self.conn();
+            match delivery {
+                Delivery::Delivered => {
+                    conn.execute("DELETE FROM outbox WHERE seq = ?1", params![seq])?;
+                }
+                Delivery::RetryLater(reason) => {
+                    conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1",
+                        params![seq, reason],
+                    )?;
+                }
+                Delivery::Rejected(reason) => {
+                    conn.execute(
+                        "UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ?2
+                         WHERE seq = ?1",
+                        params![seq, reason],
+                    )?;
+                }
+            }
+        }
+        self.status.send_modify(|s| {
+            s.consecutive_failures = match delivery {
+                Delivery::RetryLater(_) => s.consecutive_failures.saturating_add(1),
+                _ => 0,
+            }
+        });
+        self.refresh_counts()
+    }
+
+    /// Follows the backlog and delivery health.
+    pub fn status(&self) -> watch::Receiver<OutboxStatus> {
+        self.status.subscribe()
+    }
+
+    /// Wakes the sender now, e.g. when the network is known to be back.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Starts the background sender on the current tokio runtime, with the
+    /// default pacing. Dropping the handle leaves the sender running.
+    pub fn spawn_sender<D: Deliver>(self: Arc<Self>, deliver: D) -> SenderHandle {
+        self.spawn_sender_with(deliver, SenderPolicy::default())
+    }
+
+    pub fn spawn_sender_with<D: Deliver>(
+        self: Arc<Self>,
+        deliver: D,
+        policy: SenderPolicy,
+    ) -> SenderHandle {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run_sender(self, deliver, policy, stopped));
+        SenderHandle { stop, task }
+    }
+}
+
+/// Controls a running sender.
+pub struct SenderHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<(), OutboxError>>,
+}
+
+impl SenderHandle {
+    /// Stops after the attempt under way, if any, and waits for the task.
+    pub async fn stop(self) -> Result<(), OutboxError> {
+        let _ = self.stop.send(true);
+        self.task.await.map_err(|_| OutboxError::Task)?
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    outbox: &Arc<Outbox>,
+    f: impl FnOnce(&Outbox) -> Result<T, OutboxError> + Send + 'static,
+) -> Result<T, OutboxError> {
+    let outbox = outbox.clone();
+    tokio::task::spawn_blocking(move || f(&outbox))
+        .await
+        .map_err(|_| OutboxError::Task)?
+}
+
+async fn run_sender<D: Deliver>(
+    outbox: Arc<Outbox>,
+    deliver: D,
+    policy: SenderPolicy,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), OutboxError> {
+    let mut failures: u32 = 0;
+    loop {
+        if *stopped.borrow() {
+            return Ok(());
+        }
+        let Some(entry) = blocking(&outbox, Outbox::head).await? else {
+            tokio::select! {
+                _ = outbox.wake.notified() => {}
+                _ = stopped.changed() => return Ok(()),
+            }
+            continue;
+        };
+        let delivery = tokio::select! {
+            d = deliver.deliver(&entry) => d,
+            _ = stopped.changed() => return Ok(()),
+        };
+        let retry = matches!(delivery, Delivery::RetryLater(_));
+        match &delivery {
+            Delivery::Delivered => failures = 0,
+            Delivery::RetryLater(reason) => {
+                failures = failures.saturating_add(1);
+                tracing::info!(seq = entry.seq, kind = entry.kind.as_str(), %reason, "outbox delivery postponed");
+            }
+            Delivery::Rejected(reason) => {
+                failures = 0;
+                tracing::warn!(seq = entry.seq, kind = entry.kind.as_str(), %reason, "outbox entry rejected");
+            }
+        }
+        let seq = entry.seq;
+        blocking(&outbox, move |o| o.settle(seq, &delivery)).await?;
+        if retry {
+            let delay = policy.backoff.delay(failures.saturating_sub(1));
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = outbox.wake.notified() => {}
+                _ = stopped.changed() => return Ok(()),
+            }
+        }
+    }
+}
+
+fn outcome<T>(result: Result<T, crate::central::CentralError>) -> Delivery {
+    match result {
+        Ok(_) => Delivery::Delivered,
+        Err(e) if e.is_transient() => Delivery::RetryLater(e.to_string()),
+        Err(e) => Delivery::Rejected(e.to_string()),
+    }
+}
+
+impl Deliver for CentralClient {
+    async fn deliver(&self, entry: &OutboxEntry) -> Delivery {
+        let key = entry.idempotency_key.as_str();
+        let corrupt = |e: serde_json::Error| {
+            Delivery::Rejected(format!("stored payload does not parse: {e}"))
+        };
+        match entry.kind {
+            OutboxKind::Submission => {
+                match serde_json::from_str::<SubmissionRequest>(&entry.payload) {
+                    Ok(request) => outcome(self.submit(key, &request).await),
+                    Err(e) => corrupt(e),
+                }
+            }
+            OutboxKind::Rating => match serde_json::from_str::<RatingRequest>(&entry.payload) {
+                Ok(request) => outcome(self.rate(key, &request).await),
+                Err(e) => corrupt(e),
+            },
+            OutboxKind::Heartbeat => match serde_json::from_str::<Heartbeat>(&entry.payload) {
+                Ok(heartbeat) => outcome(self.heartbeat(key, &heartbeat).await),
+                Err(e) => corrupt(e),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enqueue_is_durable_ordered_and_deduplicated_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite");
+        {
+            let outbox = Outbox::open(&path).unwrap();
+            outbox
+                .enqueue(OutboxKind::Rating, "a", &serde_json::json!({"n": 1}))
+                .unwrap();
+            outbox
+                .enqueue(OutboxKind::Submission, "b", &serde_json::json!({"n": 2}))
+                .unwrap();
+            outbox
+                .enqueue(OutboxKind::Rating, "a", &serde_json::json!({"n": 3}))
+                .unwrap();
+            assert_eq!(outbox.status().borrow().backlog, 2);
+        }
+        let reopened = Outbox::open(&path).unwrap();
+        let pending = reopened.pending().unwrap();
+        let keys: Vec<_> = pending.iter().map(|e| e.idempotency_key.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(pending[0].payload, r#"{"n":1}"#);
+        assert_eq!(reopened.status().borrow().backlog, 2);
+        let mode: String = reopened
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = reopened
+            .conn()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[test]
+    fn settling_updates_the_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(&dir.path().join("o.sqlite")).unwrap();
+        outbox.enqueue(OutboxKind::Heartbeat, "h1", &1).unwrap();
+        outbox.enqueue(OutboxKind::Heartbeat, "h2", &2).unwrap();
+        let head = outbox.head().unwrap().unwrap();
+        outbox
+            .settle(head.seq, &Delivery::RetryLater("down".into()))
+            .unwrap();
+        assert!(outbox.status().borrow().waiting_for_network());
+        assert_eq!(outbox.head().unwrap().unwrap().attempts, 1);
+        outbox
+            .settle(head.seq, &Delivery::Rejected("bad".into()))
+            .unwrap();
+        let status = *outbox.status().borrow();
+        assert_eq!(
+            (status.backlog, status.rejected, status.consecutive_failures),
+            (1, 1, 0)
+        );
+        let next = outbox.head().unwrap().unwrap();
+        assert_eq!(next.idempotency_key, "h2");
+        outbox.settle(next.seq, &Delivery::Delivered).unwrap();
+        assert_eq!(outbox.status().borrow().backlog, 0);
+        assert!(!format!("{next:?}").contains("payload"));
+    }
+}
