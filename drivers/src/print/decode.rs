@@ -139,14 +139,10 @@ impl Decoder {
         self.pending.extend_from_slice(bytes);
         let mut events = Vec::new();
         let mut offset = 0;
-        loop {
-            match self.step(offset, &mut events) {
-                Step::Done(used) => offset += used,
-                Step::Incomplete => break,
-            }
-            if offset >= self.pending.len() {
-                break;
-            }
+        while offset < self.pending.len()
+            && let Step::Done(used) = self.step(offset, &mut events)
+        {
+            offset += used;
         }
         self.pending.drain(..offset);
         events

@@ -327,7 +327,7 @@ impl Typesetter {
                 min_height_mm,
             } => self.boxes(
                 cells,
-                min_height_mm.saturating_mul(DOTS_PER_MM),
+                min_height_mm.saturating_mul(DOTS_PER_MM).min(4000),
                 metrics,
                 out,
             ),
@@ -736,7 +736,7 @@ impl Typesetter {
 
 /// Accepts the usual widths and anything sane a printer might report.
 fn check_width(width: u32) -> Result<(), PrintError> {
-    if (128..=2048).contains(&width) && width % 8 == 0 {
+    if (128..=2048).contains(&width) && width.is_multiple_of(8) {
         Ok(())
     } else {
         Err(PrintError::UnsupportedWidth(width))

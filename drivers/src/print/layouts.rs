@@ -77,6 +77,9 @@ pub fn certificate(content: &CertificateContent) -> Document {
             small: table.headers.len() > 4,
         });
     }
+    if !content.notes.is_empty() {
+        document.push(Block::Spacing { mm: 1 });
+    }
     for note in &content.notes {
         document.push(Block::Paragraph {
             text: note.clone(),
@@ -273,6 +276,9 @@ pub fn submission_receipt(content: &ReceiptContent) -> Document {
             .map(|(label, value)| KeyValue::new(label, value))
             .collect(),
     });
+    if !content.notes.is_empty() {
+        document.push(Block::Spacing { mm: 1 });
+    }
     for note in &content.notes {
         document.push(Block::Paragraph {
             text: note.clone(),
@@ -382,11 +388,11 @@ pub fn test_page(info: &TestPageInfo) -> Document {
 fn ruler_png() -> String {
     let (width, height) = (361u32, 40u32);
     let image = image::GrayImage::from_fn(width, height, |x, y| {
-        let tick = if x % 80 == 0 {
+        let tick = if x.is_multiple_of(80) {
             height
-        } else if x % 40 == 0 {
+        } else if x.is_multiple_of(40) {
             height * 2 / 3
-        } else if x % 8 == 0 {
+        } else if x.is_multiple_of(8) {
             height / 3
         } else {
             0

@@ -234,7 +234,10 @@ impl Printer {
                 chunks_total: total,
             });
             let every = self.config.status_every_chunks;
-            if every > 0 && sent.chunks % every == 0 && sent.chunks < total && link.answers_status()
+            if every > 0
+                && sent.chunks.is_multiple_of(every)
+                && sent.chunks < total
+                && link.answers_status()
             {
                 let status = self.query_status(link).map_err(|error| lost(sent, error))?;
                 checkpoint(sent)?;

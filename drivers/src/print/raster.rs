@@ -234,7 +234,7 @@ pub fn stack_pages(width: u32, pages: Vec<GrayImage>) -> GrayImage {
         if index > 0 {
             for y in top..top + CUT_GAP {
                 for x in 0..width {
-                    let on_cut_line = y == top + CUT_GAP / 2 && (x / 8) % 2 == 0;
+                    let on_cut_line = y == top + CUT_GAP / 2 && (x / 8).is_multiple_of(2);
                     paper.put_pixel(x, y, Luma([if on_cut_line { 0 } else { 200 }]));
                 }
             }
