@@ -576,6 +576,20 @@ pub struct PublicKeyInfo {
     pub public_key: String,
 }
 
+impl PublicKeyInfo {
+    /// The key itself, for offline checks of QR payloads and configuration.
+    pub fn verifying_key(&self) -> Result<ed25519_dalek::VerifyingKey, QrError> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.public_key)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or(QrError::Malformed("public key"))?;
+        ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+            .map_err(|_| QrError::Malformed("public key"))
+    }
+}
+
 /// The service's published keys: one for certificates, one for kiosk configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PublicKeys {

@@ -246,15 +246,17 @@ impl CentralClient {
         })
     }
 
-    /// One call with retries. `retryable` is true for reads and keyed writes.
-    async fn call(
+    /// One call with retries; reads and keyed writes are retried, and so is a
+    /// reply `decode` cannot make sense of (a keyed write is safe to repeat).
+    async fn call<T>(
         &self,
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
         idempotency_key: Option<&str>,
         if_none_match: Option<&str>,
-    ) -> Result<Reply, CentralError> {
+        decode: impl Fn(Reply) -> Result<T, CentralError>,
+    ) -> Result<T, CentralError> {
         let retryable = method == Method::GET || idempotency_key.is_some();
         let attempts = if retryable {
             self.retry.max_attempts
@@ -273,7 +275,8 @@ impl CentralClient {
                     if_none_match,
                 )
                 .await
-                .and_then(check_status);
+                .and_then(check_status)
+                .and_then(&decode);
             self.connectivity.send_replace(match &result {
                 Err(e) if e.is_offline() => Connectivity::Offline,
                 _ => Connectivity::Online,
@@ -301,8 +304,10 @@ impl CentralClient {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let reply = self.call(Method::GET, url, None, None, None).await?;
-        parse(&reply.body)
+        self.call(Method::GET, url, None, None, None, |reply| {
+            parse(&reply.body)
+        })
+        .await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -313,10 +318,15 @@ impl CentralClient {
     ) -> Result<T, CentralError> {
         let url = self.url(segments)?;
         let bytes = serde_json::to_vec(body).map_err(|e| CentralError::Config(e.to_string()))?;
-        let reply = self
-            .call(Method::POST, url, Some(bytes), idempotency_key, None)
-            .await?;
-        parse(&reply.body)
+        self.call(
+            Method::POST,
+            url,
+            Some(bytes),
+            idempotency_key,
+            None,
+            |reply| parse(&reply.body),
+        )
+        .await
     }
 
     pub async fn catalogue(&self) -> Result<wire::Catalogue, CentralError> {
@@ -438,21 +448,25 @@ impl CentralClient {
     /// signature is checked by the caller, against its trust anchor.
     pub async fn config(&self, etag: Option<&str>) -> Result<ConfigFetch, CentralError> {
         let url = self.url(&["v1", "config"])?;
-        let reply = self.call(Method::GET, url, None, None, etag).await?;
-        if reply.status == StatusCode::NOT_MODIFIED {
-            return Ok(ConfigFetch::NotModified);
-        }
-        let config: SignedConfig = parse(&reply.body)?;
-        // The payload must at least be a bundle; the caller verifies the signature.
-        serde_json::from_str::<ConfigBundle>(&config.payload)
-            .map_err(|e| CentralError::Malformed(format!("config payload: {e}")))?;
-        let etag = reply
-            .headers
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        Ok(ConfigFetch::Fetched { etag, config })
+        self.call(Method::GET, url, None, None, etag, decode_config)
+            .await
     }
+}
+
+fn decode_config(reply: Reply) -> Result<ConfigFetch, CentralError> {
+    if reply.status == StatusCode::NOT_MODIFIED {
+        return Ok(ConfigFetch::NotModified);
+    }
+    let config: SignedConfig = parse(&reply.body)?;
+    // The payload must at least be a bundle; the caller verifies the signature.
+    serde_json::from_str::<ConfigBundle>(&config.payload)
+        .map_err(|e| CentralError::Malformed(format!("config payload: {e}")))?;
+    let etag = reply
+        .headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok(ConfigFetch::Fetched { etag, config })
 }
 
 fn transport_error(e: reqwest::Error) -> CentralError {

@@ -88,6 +88,9 @@ pub struct ServerOptions {
     pub utc_offset: UtcOffset,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Token of the demo kiosk of an [`EmbeddedCentral`]; random when `None`.
+    /// Fixing it lets a restarted server accept a kiosk that kept its token.
+    pub demo_kiosk_token: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -97,6 +100,7 @@ impl Default for ServerOptions {
             clock: Clock::system(),
             utc_offset: UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC),
             max_body_bytes: 64 * 1024,
+            demo_kiosk_token: None,
         }
     }
 }
@@ -260,7 +264,14 @@ pub async fn open_state(
 impl AppState {
     /// Registers a kiosk (or replaces its token) and returns the new token.
     pub async fn register_kiosk(&self, kiosk_id: &str) -> Result<String, ServerError> {
-        let token = new_token();
+        self.register_kiosk_with_token(kiosk_id, new_token()).await
+    }
+
+    pub async fn register_kiosk_with_token(
+        &self,
+        kiosk_id: &str,
+        token: String,
+    ) -> Result<String, ServerError> {
         let store = self.store.clone();
         let (id, t, now) = (kiosk_id.to_owned(), token.clone(), self.clock.now());
         tokio::task::spawn_blocking(move || store.register_kiosk(&id, &t, now))
@@ -322,7 +333,10 @@ impl EmbeddedCentral {
     ) -> Result<EmbeddedCentral, ServerError> {
         tokio::fs::create_dir_all(dir).await?;
         let state = open_state(&dir.join(EMBEDDED_DB_FILE), &options).await?;
-        let kiosk_token = state.register_kiosk(DEMO_KIOSK_ID).await?;
+        let token = options.demo_kiosk_token.clone().unwrap_or_else(new_token);
+        let kiosk_token = state
+            .register_kiosk_with_token(DEMO_KIOSK_ID, token)
+            .await?;
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,0 +1,230 @@
+//! The outbox and its sender against the reference server: outages, faults,
+//! restarts, refusals. Rows in the server's database are the evidence.
+
+mod central_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use central_support::{Fault, FaultProxy, address_change, client, column, free_port, rows};
+use estation::central::RetryPolicy;
+use estation::outbox::{Outbox, OutboxKind, OutboxStatus, SenderPolicy};
+use estation_central::server::{EmbeddedCentral, ServerOptions};
+use estation_central::wire::{RatingRequest, Score};
+use tokio::sync::watch;
+
+fn quick() -> SenderPolicy {
+    SenderPolicy {
+        backoff: RetryPolicy {
+            max_attempts: u32::MAX,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(50),
+        },
+    }
+}
+
+/// Waits (bounded, as a safety net only) until the status satisfies `ready`.
+async fn until(
+    status: &mut watch::Receiver<OutboxStatus>,
+    ready: impl FnMut(&OutboxStatus) -> bool,
+) -> OutboxStatus {
+    *tokio::time::timeout(Duration::from_secs(60), status.wait_for(ready))
+        .await
+        .expect("the outbox never reached the expected state")
+        .unwrap()
+}
+
+fn rating(i: usize) -> RatingRequest {
+    RatingRequest {
+        service_id: "household-proof".into(),
+        certificate_id: None,
+        score: if i.is_multiple_of(2) { Score::Good } else { Score::Bad },
+        reasons: vec![format!("reason-{i}")],
+    }
+}
+
+#[tokio::test]
+async fn requests_made_while_the_server_is_down_arrive_once_in_order_when_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_port().await;
+    let token = "fixed-demo-token";
+    let api = client(&format!("http://{addr}"), "demo-kiosk-01", token);
+    let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.sqlite")).unwrap());
+    let sender = outbox.clone().spawn_sender_with(api, quick());
+
+    let mut keys = Vec::new();
+    for i in 0..5 {
+        let key = format!("sub-{i}");
+        outbox
+            .enqueue(OutboxKind::Submission, &key, &address_change(i))
+            .unwrap();
+        keys.push(key);
+        outbox
+            .enqueue(OutboxKind::Rating, &format!("rate-{i}"), &rating(i))
+            .unwrap();
+    }
+    let mut status = outbox.status();
+    let offline = until(&mut status, |s| s.consecutive_failures >= 3).await;
+    assert!(offline.waiting_for_network());
+    assert_eq!(offline.backlog, 10);
+    assert!(outbox.pending().unwrap()[0].attempts >= 3);
+    assert!(outbox.pending().unwrap()[0].last_error.is_some());
+
+    let central = EmbeddedCentral::start_with(
+        &dir.path().join("central"),
+        ServerOptions {
+            listen: addr,
+            demo_kiosk_token: Some(token.into()),
+            ..ServerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    outbox.nudge();
+    let done = until(&mut status, |s| s.backlog == 0).await;
+    assert_eq!((done.rejected, done.consecutive_failures), (0, 0));
+    sender.stop().await.unwrap();
+
+    let db = central.db_path();
+    assert_eq!(rows(db, "SELECT COUNT(*) FROM submissions"), 5);
+    assert_eq!(rows(db, "SELECT COUNT(*) FROM ratings"), 5);
+    // Receipt numbers are handed out in arrival order: arrival order is enqueue order.
+    assert_eq!(
+        column(
+            db,
+            "SELECT idempotency_key FROM submissions ORDER BY receipt_number"
+        ),
+        keys
+    );
+    assert!(outbox.pending().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn faults_on_the_way_cost_retries_not_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = EmbeddedCentral::start(&dir.path().join("central"))
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(central.local_addr()).await;
+    // The client gives up after one attempt, so every fault reaches the outbox.
+    let api = estation::central::CentralClient::new(estation::central::ClientConfig {
+        request_timeout: Duration::from_millis(500),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..central_support::client_config(&proxy.url(), central.kiosk_id(), central.kiosk_token())
+    })
+    .unwrap();
+    proxy.script([
+        Fault::CutAfterForward,
+        Fault::Status500,
+        Fault::Malformed,
+        Fault::Stall,
+        Fault::CutAfterForward,
+        Fault::Oversized(8 * 1024 * 1024),
+    ]);
+    let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.sqlite")).unwrap());
+    for i in 0..4 {
+        outbox
+            .enqueue(OutboxKind::Submission, &format!("s{i}"), &address_change(i))
+            .unwrap();
+    }
+    let sender = outbox.clone().spawn_sender_with(api, quick());
+    let mut status = outbox.status();
+    until(&mut status, |s| s.backlog == 0).await;
+    sender.stop().await.unwrap();
+    assert!(proxy.requests() >= 10, "six faults and four deliveries");
+    assert_eq!(
+        rows(central.db_path(), "SELECT COUNT(*) FROM submissions"),
+        4
+    );
+    assert_eq!(
+        rows(
+            central.db_path(),
+            "SELECT COUNT(DISTINCT idempotency_key) FROM submissions"
+        ),
+        4
+    );
+}
+
+#[tokio::test]
+async fn refused_entries_are_set_aside_and_the_queue_moves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = EmbeddedCentral::start(&dir.path().join("central"))
+        .await
+        .unwrap();
+    let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.sqlite")).unwrap());
+    let mut invalid = address_change(0);
+    invalid.fields.clear();
+    outbox
+        .enqueue(OutboxKind::Submission, "invalid", &invalid)
+        .unwrap();
+    outbox
+        .enqueue(
+            OutboxKind::Rating,
+            "corrupt",
+            &serde_json::json!({"stars": 5}),
+        )
+        .unwrap();
+    outbox
+        .enqueue(OutboxKind::Submission, "valid", &address_change(1))
+        .unwrap();
+    let api = client(
+        central.base_url(),
+        central.kiosk_id(),
+        central.kiosk_token(),
+    );
+    let sender = outbox.clone().spawn_sender_with(api, quick());
+    let mut status = outbox.status();
+    let done = until(&mut status, |s| s.backlog == 0).await;
+    sender.stop().await.unwrap();
+    assert_eq!(done.rejected, 2);
+    let rejected: Vec<_> = outbox
+        .rejected()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.idempotency_key)
+        .collect();
+    assert_eq!(rejected, ["invalid", "corrupt"]);
+    assert_eq!(
+        column(central.db_path(), "SELECT idempotency_key FROM submissions"),
+        ["valid"]
+    );
+}
+
+#[tokio::test]
+async fn entries_survive_a_restart_of_the_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.sqlite");
+    {
+        let outbox = Outbox::open(&path).unwrap();
+        outbox.enqueue_rating(&rating(1)).unwrap();
+        outbox.enqueue_submission(&address_change(2)).unwrap();
+    }
+    let central = EmbeddedCentral::start(&dir.path().join("central"))
+        .await
+        .unwrap();
+    let outbox = Arc::new(Outbox::open(&path).unwrap());
+    assert_eq!(outbox.status().borrow().backlog, 2);
+    let api = client(
+        central.base_url(),
+        central.kiosk_id(),
+        central.kiosk_token(),
+    );
+    let sender = outbox.clone().spawn_sender_with(api, quick());
+    let mut status = outbox.status();
+    until(&mut status, |s| s.backlog == 0).await;
+    sender.stop().await.unwrap();
+    assert_eq!(
+        rows(
+            central.db_path(),
+            "SELECT COUNT(*) FROM ratings WHERE score = 'bad'"
+        ),
+        1
+    );
+    assert_eq!(
+        rows(central.db_path(), "SELECT COUNT(*) FROM submissions"),
+        1
+    );
+}
