@@ -10,11 +10,8 @@ use estation_drivers::print::{self, Document, PrintError};
 
 use crate::central::{CentralClient, CentralError};
 use crate::i18n::Locale;
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, SenderHandle};
 use crate::session::{Fault, Score};
-
-/// The width of the preview image: an 80 mm roll, what most kiosks carry.
-pub const PREVIEW_WIDTH_DOTS: u32 = print::WIDTH_80MM;
 
 /// A certificate from the central service with the picture of its paper.
 #[derive(Debug)]
@@ -42,6 +39,8 @@ pub struct Backend {
     pub cards: Arc<dyn IdentitySource>,
     pub printer: Arc<dyn PrintPort>,
     pub outbox: Arc<Outbox>,
+    /// Keeps the outbox's background sender running for as long as the kiosk runs.
+    pub outbox_sender: Option<SenderHandle>,
 }
 
 impl Backend {
@@ -77,7 +76,8 @@ impl Backend {
         zeroize::Zeroize::zeroize(&mut request.card_number);
         let certificate = result.map_err(|e| central_fault(&e))?;
         let document = certificate.document.clone();
-        let preview = tokio::task::spawn_blocking(move || render_preview(&document))
+        let width = self.printer.width_dots();
+        let preview = tokio::task::spawn_blocking(move || render_preview(&document, width))
             .await
             .map_err(|e| Fault::new("print-error-failed", format!("preview task failed: {e}")))??;
         Ok(IssuedDocument {
@@ -148,9 +148,12 @@ pub fn certificate_document(document: &wire::PrintableDocument) -> Document {
 }
 
 /// The paper the printer will produce, as an image for the on-screen preview.
-pub fn render_preview(document: &wire::PrintableDocument) -> Result<image::GrayImage, Fault> {
+pub fn render_preview(
+    document: &wire::PrintableDocument,
+    width_dots: u32,
+) -> Result<image::GrayImage, Fault> {
     let document = certificate_document(document);
-    print::render(&document, PREVIEW_WIDTH_DOTS)
+    print::render(&document, width_dots)
         .map(|rendered| rendered.paper_image())
         .map_err(|e| print_fault(&e))
 }

@@ -73,10 +73,10 @@ impl DemoEnvironment {
             Outbox::open(&self.data.join("outbox.sqlite")).map_err(|e| DemoError::Outbox(e.to_string()))?,
         );
         let sender_client = CentralClient::new(config).map_err(|e| DemoError::Client(e.to_string()))?;
-        {
+        let outbox_sender = {
             let _guard = runtime.enter();
-            outbox.clone().spawn_sender(sender_client);
-        }
+            outbox.clone().spawn_sender(sender_client)
+        };
         let uri = format!("file:{}", self.print_dir.display());
         let printer = JournaledPrinter::open(&uri, &self.data.join("print-journal.sqlite"))
             .map_err(|e| DemoError::Printer(e.to_string()))?;
@@ -85,6 +85,7 @@ impl DemoEnvironment {
             cards: Arc::new(DemoCards::default()),
             printer: Arc::new(printer),
             outbox,
+            outbox_sender: Some(outbox_sender),
         })
     }
 }

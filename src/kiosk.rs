@@ -152,6 +152,14 @@ impl Kiosk {
         &self.session
     }
 
+    pub fn backend(&self) -> &Arc<Backend> {
+        &self.backend
+    }
+
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
     pub fn input(&mut self, input: Input) {
         match input {
             Input::Ui(action) => self.event(Event::Ui(action)),

@@ -21,7 +21,10 @@ impl Samples {
             categories: seed::categories(),
             services: seed::services(),
         };
-        let preview = crate::backend::render_preview(&sample_document())
+        let preview = crate::backend::render_preview(
+            &sample_document(),
+            estation_drivers::print::WIDTH_80MM,
+        )
             .map_err(|fault| tracing::warn!(detail = %fault.detail, "sample preview not rendered"))
             .ok()
             .map(Arc::new);

@@ -10,13 +10,12 @@
 //! expect insert-card             # fail unless this screen shows now
 //! card insert                    # the demo card (demo mode)
 //! advance 61                     # move the kiosk clock by 61 s and tick
+//! drain-outbox 60                # wait until queued ratings/submissions are delivered
 //! screenshot out/preview.png     # render the window to PNG
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use slint::ComponentHandle;
 
 use crate::app::{App, AppError};
 use crate::headless::{HeadlessError, HeadlessWindow};
@@ -33,6 +32,8 @@ pub enum Command {
     InsertDemoCard,
     Advance(Duration),
     Screenshot(PathBuf),
+    /// Wait until the outbox has delivered everything queued so far.
+    DrainOutbox(Duration),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,12 @@ pub enum ScriptError {
     },
     #[error("line {line}: {source}")]
     Screenshot { line: usize, source: HeadlessError },
+    #[error("line {line}: the outbox still holds {backlog} entries after {seconds} s")]
+    OutboxNotDrained {
+        line: usize,
+        backlog: usize,
+        seconds: u64,
+    },
 }
 
 /// Parses a whole script; every line is checked before anything runs.
@@ -96,6 +103,12 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
                     .ok_or_else(|| bad(format!("bad number of seconds {seconds:?}")))?,
             )),
             ["screenshot", path] => Command::Screenshot(PathBuf::from(path)),
+            ["drain-outbox"] => Command::DrainOutbox(DEFAULT_WAIT),
+            ["drain-outbox", seconds] => Command::DrainOutbox(Duration::from_secs(
+                seconds
+                    .parse()
+                    .map_err(|_| bad(format!("bad number of seconds {seconds:?}")))?,
+            )),
             _ => return Err(bad(format!("unknown command {content:?}"))),
         };
         commands.push((line, command));
@@ -141,6 +154,25 @@ pub fn run(
                 app.drain();
                 app.tick();
             }
+            Command::DrainOutbox(guard) => {
+                app.drain();
+                let (mut status, runtime) = {
+                    let kiosk = app.kiosk();
+                    (kiosk.backend().outbox.status(), kiosk.runtime().clone())
+                };
+                let drained = runtime.block_on(async {
+                    tokio::time::timeout(*guard, status.wait_for(|s| s.backlog == 0))
+                        .await
+                        .is_ok_and(|r| r.is_ok())
+                });
+                if !drained {
+                    return Err(ScriptError::OutboxNotDrained {
+                        line,
+                        backlog: status.borrow().backlog,
+                        seconds: guard.as_secs(),
+                    });
+                }
+            }
             Command::Screenshot(path) => {
                 app.drain();
                 let path = base.join(path);
@@ -163,10 +195,10 @@ mod tests {
 
     #[test]
     fn parses_every_command() {
-        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\n";
+        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\n";
         let commands = parse(script).expect("valid script");
         let kinds: Vec<_> = commands.iter().map(|(line, _)| *line).collect();
-        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11]);
         assert_eq!(
             commands[1].1,
             Command::Tap {

@@ -1,6 +1,7 @@
 # Kiosk screens, simplified Chinese (the default language).
 
 station-name = 24小时政务服务e站
+station-name-short = 24小时政务服务e站
 station-motto = 全天候自助服务 · 不打烊
 attract-open = 24小时开放 · 自助服务可用
 attract-degraded = 部分服务暂不可用

@@ -1,6 +1,7 @@
 # Kiosk screens, traditional Chinese.
 
 station-name = 24小時政務服務e站
+station-name-short = 24小時政務服務e站
 station-motto = 全天候自助服務 · 不打烊
 attract-open = 24小時開放 · 自助服務可用
 attract-degraded = 部分服務暫不可用

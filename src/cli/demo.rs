@@ -62,6 +62,10 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         .context("starting the embedded central service")?;
     println!("estation demo: data in {}", data.display());
     println!("estation demo: central service at {}", environment.central.base_url());
+    println!(
+        "estation demo: central database {}",
+        environment.central.db_path().display()
+    );
     println!("estation demo: printed jobs go to {}", environment.print_dir.display());
 
     let backend = Arc::new(environment.backend(runtime.handle())?);
@@ -96,7 +100,9 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         };
         run_windowed(setup, Arc::new(SystemClock::new(offset)), args.exit_after_first_frame)?;
     }
-    runtime.block_on(environment.central.shutdown());
+    if let Err(error) = runtime.block_on(environment.central.shutdown()) {
+        tracing::warn!(%error, "the embedded central service did not stop cleanly");
+    }
     runtime.shutdown_timeout(Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
 }

@@ -29,16 +29,17 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
     let client_config = ClientConfig::new(&config.central_url, &config.kiosk_id, &token);
     let central = CentralClient::new(client_config.clone())?;
     let outbox = Arc::new(Outbox::open(&config.data_dir.join("outbox.sqlite"))?);
-    {
+    let outbox_sender = {
         let _guard = runtime.enter();
-        outbox.clone().spawn_sender(CentralClient::new(client_config)?);
-    }
+        outbox.clone().spawn_sender(CentralClient::new(client_config)?)
+    };
     let printer = JournaledPrinter::open(&config.printer, &config.data_dir.join("print-journal.sqlite"))?;
     let backend = Arc::new(Backend {
         central,
         cards: Arc::new(PcscIdentitySource::new()),
         printer: Arc::new(printer),
         outbox,
+        outbox_sender: Some(outbox_sender),
     });
     let setup = KioskSetup {
         backend,

@@ -1,0 +1,132 @@
+//! Every screen renders headlessly in every locale and both modes, with real glyphs.
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_estation");
+const LOCALES: [&str; 3] = ["zh-CN", "zh-TW", "en-US"];
+
+fn screen_names() -> Vec<String> {
+    let output = Command::new(BIN)
+        .args(["screenshot", "--list"])
+        .output()
+        .expect("estation runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn render_all(dir: &Path) {
+    let output = Command::new(BIN)
+        .args(["screenshot", "--all"])
+        .arg(dir)
+        .output()
+        .expect("estation runs");
+    assert!(
+        output.status.success(),
+        "screenshot --all failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn load(path: &Path) -> image::RgbImage {
+    image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8()
+}
+
+/// Share of pixels that differ clearly from the most common colour (the background).
+fn ink_ratio(image: &image::RgbImage) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for p in image.pixels() {
+        *counts.entry(p.0).or_insert(0u64) += 1;
+    }
+    let background = counts.iter().max_by_key(|(_, n)| **n).map(|(c, _)| *c).expect("pixels");
+    let ink = image
+        .pixels()
+        .filter(|p| {
+            p.0.iter()
+                .zip(background)
+                .map(|(a, b)| (i32::from(*a) - i32::from(b)).abs())
+                .sum::<i32>()
+                > 60
+        })
+        .count();
+    ink as f64 / f64::from(image.width() * image.height())
+}
+
+fn differing_pixels(a: &image::RgbImage, b: &image::RgbImage) -> usize {
+    a.pixels().zip(b.pixels()).filter(|(x, y)| x != y).count()
+}
+
+#[test]
+fn the_list_names_every_screen_once() {
+    let names = screen_names();
+    for expected in ["attract", "language", "services", "insert-card", "certificate-preview", "printing", "take-paper", "rating", "goodbye", "error"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len());
+}
+
+#[test]
+fn every_screen_renders_in_every_locale_and_mode_with_real_glyphs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    render_all(dir.path());
+    for name in screen_names() {
+        for elderly in ["", ".elderly"] {
+            let shots: Vec<_> = LOCALES
+                .iter()
+                .map(|locale| load(&dir.path().join(format!("{name}.{locale}{elderly}.png"))))
+                .collect();
+            for (shot, locale) in shots.iter().zip(LOCALES) {
+                assert_eq!((shot.width(), shot.height()), (1080, 1920), "{name} {locale}");
+                let ink = ink_ratio(shot);
+                assert!(ink > 0.01, "{name}{elderly} {locale} looks empty ({ink:.4})");
+            }
+            // Simplified and traditional texts differ in glyphs but mostly not in
+            // length: missing glyphs (tofu boxes) would draw both the same.
+            let cn_tw = differing_pixels(&shots[0], &shots[1]);
+            assert!(cn_tw > 500, "{name}{elderly}: zh-CN and zh-TW look the same ({cn_tw} px differ)");
+            let cn_en = differing_pixels(&shots[0], &shots[2]);
+            assert!(cn_en > 2000, "{name}{elderly}: zh-CN and en-US look the same ({cn_en} px differ)");
+        }
+    }
+}
+
+#[test]
+fn elderly_mode_draws_larger_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (flag, file) in [(false, "normal.png"), (true, "elderly.png")] {
+        let mut command = Command::new(BIN);
+        command.args(["screenshot", "--screen", "rating", "--locale", "en-US", "--out"]);
+        command.arg(dir.path().join(file));
+        if flag {
+            command.arg("--elderly");
+        }
+        let status = command.status().expect("estation runs");
+        assert!(status.success());
+    }
+    let normal = ink_ratio(&load(&dir.path().join("normal.png")));
+    let elderly = ink_ratio(&load(&dir.path().join("elderly.png")));
+    assert!(elderly > normal * 1.1, "elderly ink {elderly:.4} vs normal {normal:.4}");
+}
+
+#[test]
+fn bad_arguments_fail_with_a_message() {
+    for args in [
+        vec!["screenshot", "--screen", "nowhere", "--out", "x.png"],
+        vec!["screenshot", "--screen", "attract", "--locale", "fr-FR", "--out", "x.png"],
+        vec!["screenshot", "--screen", "attract", "--out", "x.png", "--width", "10"],
+    ] {
+        let output = Command::new(BIN).args(&args).output().expect("estation runs");
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("estation:") || stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
