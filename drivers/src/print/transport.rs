@@ -8,7 +8,6 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// Where the printer is, as written in configuration.
@@ -153,7 +152,10 @@ pub(crate) fn open(
 ) -> Result<Box<dyn Link>, PrintError> {
     match uri {
         PrinterUri::Tcp { host, port } => Ok(Box::new(TcpLink::connect(host, *port, timeout)?)),
+        #[cfg(unix)]
         PrinterUri::Usb { path } => Ok(Box::new(DeviceLink::open(path, timeout)?)),
+        #[cfg(not(unix))]
+        PrinterUri::Usb { path } => DeviceLink::open(path, timeout),
         PrinterUri::Serial { path, baud } => Ok(Box::new(SerialLink::open(path, *baud, timeout)?)),
         PrinterUri::File { dir } => Ok(Box::new(FileSink::open(dir, paper_width)?)),
     }
@@ -219,90 +221,111 @@ impl Link for TcpLink {
     }
 }
 
-/// A character device (the USB printer class `/dev/usb/lp*`). Plain files have no
-/// timeouts, so reads and writes run on helper threads and the caller waits on a
-/// channel with a deadline; a wedged device costs a parked thread, not the kiosk.
+/// A character device (the USB printer class `/dev/usb/lp*`), opened
+/// non-blocking and driven with `poll(2)` so every read and write has a deadline
+/// and nothing lingers on the device after the link is dropped.
+#[cfg(unix)]
 struct DeviceLink {
-    writes: mpsc::Sender<(Vec<u8>, mpsc::Sender<std::io::Result<()>>)>,
-    reads: mpsc::Receiver<u8>,
+    file: std::fs::File,
     timeout: Duration,
 }
 
+#[cfg(unix)]
 impl DeviceLink {
     fn open(path: &std::path::Path, timeout: Duration) -> Result<Self, PrintError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY;
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
+            .custom_flags(flags.bits() as i32)
             .open(path)
             .map_err(|error| PrintError::Offline(format!("{}: {error}", path.display())))?;
-        let mut reader = file.try_clone().map_err(io_error)?;
-        let mut writer = file;
-        let (write_tx, write_rx) = mpsc::channel::<(Vec<u8>, mpsc::Sender<std::io::Result<()>>)>();
-        let (read_tx, read_rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("printer-usb-write".to_owned())
-            .spawn(move || {
-                for (bytes, done) in write_rx {
-                    let result = writer.write_all(&bytes).and_then(|()| writer.flush());
-                    if done.send(result).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(io_error)?;
-        std::thread::Builder::new()
-            .name("printer-usb-read".to_owned())
-            .spawn(move || {
-                let mut buffer = [0u8; 64];
-                loop {
-                    match reader.read(&mut buffer) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if buffer[..n].iter().any(|&byte| read_tx.send(byte).is_err()) {
-                                break;
-                            }
-                        }
-                    }
-                }
-            })
-            .map_err(io_error)?;
-        Ok(Self {
-            writes: write_tx,
-            reads: read_rx,
-            timeout,
-        })
+        Ok(Self { file, timeout })
     }
-}
 
-impl Link for DeviceLink {
-    fn write_all(&mut self, bytes: &[u8]) -> Result<(), PrintError> {
-        let (done_tx, done_rx) = mpsc::channel();
-        self.writes
-            .send((bytes.to_vec(), done_tx))
-            .map_err(|_| PrintError::Offline("the printer device is gone".to_owned()))?;
-        match done_rx.recv_timeout(self.timeout) {
-            Ok(result) => result.map_err(io_error),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(PrintError::Timeout(format!(
-                "device write took longer than {:?}",
-                self.timeout
-            ))),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                Err(PrintError::Offline("the printer device is gone".to_owned()))
+    /// Waits until the device is ready for `flags`; false on timeout.
+    fn wait(&self, flags: rustix::event::PollFlags, timeout: Duration) -> Result<bool, PrintError> {
+        let deadline = rustix::event::Timespec {
+            tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
+            tv_nsec: i64::from(timeout.subsec_nanos()) as _,
+        };
+        let mut fds = [rustix::event::PollFd::new(&self.file, flags)];
+        loop {
+            match rustix::event::poll(&mut fds, Some(&deadline)) {
+                Ok(ready) => return Ok(ready > 0),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(error) => return Err(io_error(error.into())),
             }
         }
     }
+}
+
+#[cfg(unix)]
+impl Link for DeviceLink {
+    fn write_all(&mut self, bytes: &[u8]) -> Result<(), PrintError> {
+        let mut written = 0;
+        while written < bytes.len() {
+            match self.file.write(&bytes[written..]) {
+                Ok(0) => {
+                    return Err(PrintError::Offline(
+                        "the printer device accepts no data".to_owned(),
+                    ));
+                }
+                Ok(n) => written += n,
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                    if !self.wait(rustix::event::PollFlags::OUT, self.timeout)? {
+                        return Err(PrintError::Timeout(format!(
+                            "the printer took no data for {:?}",
+                            self.timeout
+                        )));
+                    }
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(io_error(error)),
+            }
+        }
+        Ok(())
+    }
 
     fn read_byte(&mut self, timeout: Duration) -> Result<Option<u8>, PrintError> {
-        match self.reads.recv_timeout(timeout) {
-            Ok(byte) => Ok(Some(byte)),
-            Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
-            // The device is write-only or gone: nothing will ever answer.
-            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(None),
+        if !self.wait(rustix::event::PollFlags::IN, timeout)? {
+            return Ok(None);
+        }
+        let mut byte = [0u8];
+        match self.file.read(&mut byte) {
+            Ok(1) => Ok(Some(byte[0])),
+            // Write-only printers and closed peers read as end of file: no reply.
+            Ok(_) => Ok(None),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(io_error(error)),
         }
     }
 
     fn discard_input(&mut self) {
-        while self.reads.try_recv().is_ok() {}
+        let mut buffer = [0u8; 256];
+        while matches!(self.file.read(&mut buffer), Ok(n) if n > 0) {}
+    }
+}
+
+/// Windows needs the raw print spooler for USB printers, which is not written yet.
+#[cfg(not(unix))]
+struct DeviceLink;
+
+#[cfg(not(unix))]
+impl DeviceLink {
+    fn open(path: &std::path::Path, _timeout: Duration) -> Result<Box<dyn Link>, PrintError> {
+        Err(PrintError::Offline(format!(
+            "{}: USB printing through the Windows spooler is not supported yet; use tcp:// or serial:",
+            path.display()
+        )))
     }
 }
 
