@@ -407,7 +407,7 @@ mod tests {
             .with_data(&data)
             .to_bytes()
             .unwrap();
-        assert_eq!(hex(&bytes[..7]), "00D60000000012C");
+        assert_eq!(hex(&bytes[..7]), "00D6000000012C");
         assert_eq!(bytes.len(), 7 + 300);
         let bytes = Command::new(0, 0xD6, 0, 0)
             .with_data(&data)
@@ -470,9 +470,9 @@ mod tests {
 
     /// Drives [`exchange`] with a scripted card: each step is the expected
     /// command (hex) and the raw answer.
-    fn scripted(
-        script: &[(&str, &[u8])],
-    ) -> impl FnMut(&[u8]) -> Result<Zeroizing<Vec<u8>>, ScriptError> + '_ {
+    fn scripted<'a>(
+        script: &'a [(&'a str, &'a [u8])],
+    ) -> impl FnMut(&[u8]) -> Result<Zeroizing<Vec<u8>>, ScriptError> + 'a {
         let mut step = 0;
         move |cmd: &[u8]| {
             let Some((expected, answer)) = script.get(step) else {

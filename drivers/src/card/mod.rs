@@ -5,6 +5,8 @@ pub mod apdu;
 pub mod monitor;
 mod pcsc_source;
 pub mod profile;
+#[cfg(test)]
+mod profile_tests;
 mod record;
 pub mod session;
 pub mod virtual_card;

@@ -195,10 +195,9 @@ impl CardMonitor {
         readers: &mut BTreeMap<String, Tracked>,
         on_event: &mut dyn FnMut(CardEvent),
     ) -> Result<(), pcsc::Error> {
+        // pcsc-lite reports the PnP pseudo-reader only when readers come or go,
+        // so starting from UNAWARE does not wake the first wait.
         let mut pnp = pcsc::ReaderState::new(pcsc::PNP_NOTIFICATION(), pcsc::State::UNAWARE);
-        // Start with the PnP state as it is now, so the first wait only wakes on changes.
-        context.get_status_change(Duration::ZERO, std::slice::from_mut(&mut pnp))?;
-        pnp.sync_current_state();
         refresh_readers(context, readers, on_event)?;
         loop {
             if self.cancelled() {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use super::apdu::ApduError;
 use super::profile::{self, service_card};
 use super::session::{ApduTransport, CardSession};
 use super::{CardError, Identity, IdentitySource, Pin, ProfileId};
@@ -20,7 +21,11 @@ pub(crate) fn map_pcsc_error(error: pcsc::Error, reader: &str) -> CardError {
         E::UnknownReader | E::ReaderUnavailable => CardError::ReaderUnplugged,
         E::NoSmartcard => CardError::NoCard(reader.to_owned()),
         E::RemovedCard | E::ResetCard => CardError::CardRemoved,
-        E::UnresponsiveCard | E::UnpoweredCard | E::InvalidAtr => CardError::MuteCard,
+        // A card whose answer-to-reset cannot be used (no protocol in common,
+        // garbled ATR) is as unreadable to the resident as a silent one.
+        E::UnresponsiveCard | E::UnpoweredCard | E::InvalidAtr | E::ProtoMismatch => {
+            CardError::MuteCard
+        }
         E::SharingViolation => CardError::SharingViolation,
         E::UnsupportedCard | E::UnknownCard | E::CardUnsupported => {
             CardError::UnknownCard(String::new())
@@ -180,10 +185,10 @@ fn with_card<T>(
         let mut session = CardSession::new(&mut transport);
         let result = read(&mut session, &atr);
         drop(session);
-        // Ending with a reset clears the card's security state (verified PIN).
-        let _ = transaction.end(pcsc::Disposition::ResetCard);
+        let _ = transaction.end(pcsc::Disposition::LeaveCard);
         result
     };
+    // The reset clears the card's security state (a verified PIN).
     let _ = card.disconnect(pcsc::Disposition::ResetCard);
     match result {
         Err(CardError::UnknownCard(atr_hex)) if atr_hex.is_empty() => {
@@ -200,43 +205,57 @@ struct PcscTransport<'a> {
     buffer: Zeroizing<Vec<u8>>,
 }
 
+/// How long a read that went wrong waits for the reader to report a removal.
+/// Readers notice a pulled card with a delay (pcscd polls some every 400 ms);
+/// without this, a card pulled mid-read would look like a garbled answer.
+const REMOVAL_SETTLE: Duration = Duration::from_secs(2);
+
 impl PcscTransport<'_> {
-    /// After a failed transmit, tells "the card went away" apart from other
-    /// reader trouble by looking at the reader's state.
-    fn explain_failure(&self, error: pcsc::Error) -> CardError {
+    /// After a failed or truncated exchange, tells "the card went away" apart
+    /// from other trouble by asking the reader, waiting briefly for it to notice.
+    fn explain(&self, fallback: CardError) -> CardError {
         let reader = self.reader.to_string_lossy();
-        let mapped = map_pcsc_error(error, &reader);
-        if !matches!(mapped, CardError::Reader(_)) {
-            return mapped;
-        }
         let mut state = [pcsc::ReaderState::new(
             self.reader.clone(),
             pcsc::State::UNAWARE,
         )];
-        match self.context.get_status_change(Duration::ZERO, &mut state) {
-            Ok(()) => {
-                let event = state[0].event_state();
-                if event.intersects(pcsc::State::UNKNOWN | pcsc::State::IGNORE) {
-                    CardError::ReaderUnplugged
-                } else if !event.contains(pcsc::State::PRESENT) {
-                    CardError::CardRemoved
-                } else if event.contains(pcsc::State::MUTE) {
-                    CardError::MuteCard
-                } else {
-                    mapped
-                }
+        for timeout in [Duration::ZERO, REMOVAL_SETTLE] {
+            match self.context.get_status_change(timeout, &mut state) {
+                Ok(()) => {}
+                Err(pcsc::Error::Timeout) => return fallback,
+                Err(pcsc::Error::UnknownReader) => return CardError::ReaderUnplugged,
+                Err(e) => return map_pcsc_error(e, &reader),
             }
-            Err(pcsc::Error::UnknownReader) => CardError::ReaderUnplugged,
-            Err(e) => map_pcsc_error(e, &reader),
+            let event = state[0].event_state();
+            if event.intersects(pcsc::State::UNKNOWN | pcsc::State::IGNORE) {
+                return CardError::ReaderUnplugged;
+            }
+            if !event.contains(pcsc::State::PRESENT) {
+                return CardError::CardRemoved;
+            }
+            if event.contains(pcsc::State::MUTE) {
+                return CardError::MuteCard;
+            }
+            state[0].sync_current_state();
         }
+        fallback
     }
 }
 
 impl ApduTransport for PcscTransport<'_> {
     fn transmit_raw(&mut self, command: &[u8]) -> Result<Zeroizing<Vec<u8>>, CardError> {
         match self.card.transmit(command, &mut self.buffer) {
+            // Some drivers (vpcd) report a card that vanished mid-exchange as an
+            // empty answer rather than an error.
+            Ok(response) if response.len() < 2 => {
+                let truncated = ApduError::ResponseTooShort(response.len()).into();
+                Err(self.explain(truncated))
+            }
             Ok(response) => Ok(Zeroizing::new(response.to_vec())),
-            Err(e) => Err(self.explain_failure(e)),
+            Err(e) => match map_pcsc_error(e, &self.reader.to_string_lossy()) {
+                unclear @ CardError::Reader(_) => Err(self.explain(unclear)),
+                clear => Err(clear),
+            },
         }
     }
 }

@@ -92,6 +92,7 @@ pub fn acquire() -> Result<PcscdGuard, HarnessError> {
         started: None,
     };
     guard.ensure_running(&binary)?;
+    guard.wait_reader_empty()?;
     Ok(guard)
 }
 
@@ -117,16 +118,20 @@ impl PcscdGuard {
     pub fn restart(&mut self) -> Result<(), HarnessError> {
         self.stop();
         let binary = pcscd_binary().ok_or(HarnessError::NotInstalled)?;
-        self.ensure_running(&binary)
+        self.ensure_running(&binary)?;
+        self.wait_reader_empty()
     }
 
-    /// Stops pcscd (whichever process runs it) and waits until it is gone.
+    /// Stops pcscd (whichever test process started it) and waits until it is
+    /// gone. The pid file is not trusted: a pcscd that fails to start removes
+    /// it on exit even when another instance owns it.
     pub fn stop(&mut self) {
         self.context = None;
         if let Some(mut child) = self.started.take() {
             let _ = child.kill();
             let _ = child.wait();
-        } else if let Some(pid) = running_pid() {
+        }
+        for pid in pcscd_pids() {
             let _ = Command::new("kill")
                 .arg("-TERM")
                 .arg(pid.to_string())
@@ -136,9 +141,37 @@ impl PcscdGuard {
                 std::thread::sleep(READY_CHECK);
             }
         }
-        // pcscd removes its socket on exit; a killed one may leave it behind.
+        // A pcscd that was killed outright leaves its files behind.
         let _ = std::fs::remove_file("/run/pcscd/pcscd.comm");
         let _ = std::fs::remove_file(PID_FILE);
+    }
+
+    /// Waits until pcscd has seen the previous holder's card leave the vpcd
+    /// reader; pcscd notices a removal only at its next presence poll, and a
+    /// test starting before that would meet a stale card.
+    fn wait_reader_empty(&self) -> Result<(), HarnessError> {
+        let Some(context) = &self.context else {
+            return Ok(());
+        };
+        let reader = std::ffi::CString::new(VPCD_READER)
+            .map_err(|e| HarnessError::NotReady(e.to_string()))?;
+        let mut state = [pcsc::ReaderState::new(reader, pcsc::State::UNAWARE)];
+        let deadline = Instant::now() + START_DEADLINE;
+        loop {
+            match context.get_status_change(READY_CHECK * 25, &mut state) {
+                Ok(()) | Err(pcsc::Error::Timeout) => {}
+                Err(e) => return Err(HarnessError::NotReady(e.to_string())),
+            }
+            if !state[0].event_state().contains(pcsc::State::PRESENT) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(HarnessError::NotReady(
+                    "a card stays in the vpcd reader".into(),
+                ));
+            }
+            state[0].sync_current_state();
+        }
     }
 
     fn ensure_running(&mut self, binary: &Path) -> Result<(), HarnessError> {
@@ -146,15 +179,17 @@ impl PcscdGuard {
             self.context = Some(context);
             return Ok(());
         }
-        if running_pid().is_none_or(|pid| !process_alive(pid)) {
+        if pcscd_pids().is_empty() {
             let log = File::create(log_path()).map_err(HarnessError::Start)?;
             let log_err = log.try_clone().map_err(HarnessError::Start)?;
             let mut command = Command::new(binary);
-            command
-                .args(["--foreground", "--auto-exit"])
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(log_err);
+            command.args(["--foreground", "--auto-exit"]);
+            // ESTATION_PCSCD_DEBUG=1 makes pcscd log every APDU, for
+            // troubleshooting a failing test.
+            if std::env::var_os("ESTATION_PCSCD_DEBUG").is_some() {
+                command.args(["--debug", "--apdu"]);
+            }
+            command.stdin(Stdio::null()).stdout(log).stderr(log_err);
             #[cfg(unix)]
             {
                 use std::os::unix::process::CommandExt;
@@ -203,8 +238,19 @@ fn ready_context() -> Option<pcsc::Context> {
         .then_some(context)
 }
 
-fn running_pid() -> Option<u32> {
-    std::fs::read_to_string(PID_FILE).ok()?.trim().parse().ok()
+/// Live (not zombie) processes named pcscd.
+fn pcscd_pids() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "pcscd")
+                && process_alive(*pid)
+        })
+        .collect()
 }
 
 /// True while the process exists and is not a zombie.
