@@ -496,14 +496,17 @@ impl Typesetter {
             slice
         };
         let mut joins_above = false;
+        let mut repeated_header = None;
         if !headers.is_empty() {
             let mut header = emit_row(self, headers, true, false);
             header.keep_with_next = true;
+            repeated_header = Some(std::rc::Rc::new(header.clone()));
             out.push(header);
             joins_above = true;
         }
         for row in rows {
-            let slice = emit_row(self, row, false, joins_above);
+            let mut slice = emit_row(self, row, false, joins_above);
+            slice.table_header = repeated_header.clone();
             out.push(slice);
             joins_above = true;
         }
@@ -657,14 +660,20 @@ impl Typesetter {
             height: side,
             module_dots: module,
         });
-        slice.keep_with_next = caption.is_some();
+        // A QR code is read together with what follows it (its caption, the
+        // verification code): never leave it alone at the bottom of a page.
+        slice.keep_with_next = true;
         out.push(slice);
         if let Some(caption) = caption {
+            let start = out.len();
             self.text_slices(caption, TextStyle::small().centered(), metrics, out);
+            for slice in &mut out[start..] {
+                slice.keep_with_next = true;
+            }
         }
-        out.push(Slice::new(
-            (metrics.font_size(TextSize::Normal) * 0.5) as u32,
-        ));
+        out.push(
+            Slice::new((metrics.font_size(TextSize::Normal) * 0.5) as u32).keeping_with_next(),
+        );
         Ok(())
     }
 
@@ -973,12 +982,14 @@ struct GlyphOp {
     y: i32,
 }
 
+#[derive(Clone)]
 struct PlacedGlyph {
     key: CacheKey,
     x: i32,
     y: i32,
 }
 
+#[derive(Clone)]
 enum Op {
     Glyph(PlacedGlyph),
     Rect {
@@ -994,6 +1005,7 @@ enum Op {
     },
 }
 
+#[derive(Clone)]
 struct QrMark {
     payload: String,
     top: u32,
@@ -1002,6 +1014,7 @@ struct QrMark {
 }
 
 /// A horizontal strip that is never split across pages.
+#[derive(Clone)]
 struct Slice {
     height: u32,
     ops: Vec<Op>,
@@ -1014,6 +1027,8 @@ struct Slice {
     bordered: bool,
     /// Overlaps a bordered slice right above so the two share one border line.
     joins_above: bool,
+    /// A table row's header, repeated when the row starts a new page.
+    table_header: Option<std::rc::Rc<Slice>>,
 }
 
 impl Slice {
@@ -1026,6 +1041,7 @@ impl Slice {
             page_break_before: false,
             bordered: false,
             joins_above: false,
+            table_header: None,
         }
     }
 
@@ -1076,7 +1092,8 @@ struct Placed {
 }
 
 /// Packs slices into pages no taller than `max_height` (when given), keeping
-/// headings with what follows and letting bordered rows share border lines.
+/// headings with what follows, repeating table headers on a new page and letting
+/// bordered rows share border lines.
 fn paginate(
     slices: Vec<Slice>,
     max_height: Option<u32>,
@@ -1084,49 +1101,46 @@ fn paginate(
 ) -> Vec<Vec<Placed>> {
     let limit = max_height.map(|height| height.saturating_sub(metrics.bottom_margin));
     let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
-    let mut cursor = metrics.top_margin;
     for slice in slices {
         let Some(page) = pages.last_mut() else { break };
-        let overlap = match page.last() {
-            Some(previous) if slice.joins_above && previous.slice.bordered => metrics.border,
-            _ => 0,
-        };
-        let top = cursor - overlap.min(cursor);
+        let top = next_top(page, &slice, metrics);
         let overflows = limit.is_some_and(|limit| top + slice.height > limit);
         let page_has_content = page.iter().any(|placed| !placed.slice.ops.is_empty());
-        if (slice.page_break_before || overflows) && page_has_content {
-            // Carry trailing keep-with-next slices over, unless they are the whole page.
-            let mut carried = Vec::new();
-            while page
-                .last()
-                .is_some_and(|placed| placed.slice.keep_with_next)
-                && page.len() > carried.len() + 1
-            {
-                if let Some(placed) = page.pop() {
-                    carried.push(placed.slice);
-                }
-            }
-            carried.reverse();
-            let mut new_page = Vec::new();
-            let mut y = metrics.top_margin;
-            for carried_slice in carried {
-                let height = carried_slice.height;
-                new_page.push(Placed {
-                    top: y,
-                    slice: carried_slice,
-                });
-                y += height;
-            }
-            let mut slice = slice;
-            slice.joins_above = false;
-            let height = slice.height;
-            new_page.push(Placed { top: y, slice });
-            cursor = y + height;
-            pages.push(new_page);
+        if !((slice.page_break_before || overflows) && page_has_content) {
+            page.push(Placed { top, slice });
             continue;
         }
-        cursor = top + slice.height;
-        page.push(Placed { top, slice });
+        // On overflow, carry trailing keep-with-next slices (a heading, a table
+        // header) over, unless nothing printed would stay behind.
+        let mut carried = Vec::new();
+        if !slice.page_break_before {
+            let keep_from = page
+                .iter()
+                .rposition(|placed| !placed.slice.keep_with_next)
+                .map_or(0, |index| index + 1);
+            let stays_printed = page[..keep_from]
+                .iter()
+                .any(|placed| !placed.slice.ops.is_empty());
+            if stays_printed {
+                carried = page.drain(keep_from..).map(|placed| placed.slice).collect();
+                carried.reverse();
+            }
+        }
+        carried.reverse();
+        if carried.is_empty()
+            && let Some(header) = &slice.table_header
+        {
+            carried.push((**header).clone());
+        }
+        let mut new_page = Vec::new();
+        for carried_slice in carried.into_iter().chain(std::iter::once(slice)) {
+            let top = next_top(&new_page, &carried_slice, metrics);
+            new_page.push(Placed {
+                top,
+                slice: carried_slice,
+            });
+        }
+        pages.push(new_page);
     }
     // Blank leading slices at the top of a page only waste paper.
     pages.retain(|page| page.iter().any(|placed| !placed.slice.ops.is_empty()));
@@ -1134,6 +1148,22 @@ fn paginate(
         pages.push(Vec::new());
     }
     pages
+}
+
+/// Where `slice` goes on `page`: under the last slice, sharing its border if both
+/// are ruled.
+fn next_top(page: &[Placed], slice: &Slice, metrics: &PaperMetrics) -> u32 {
+    match page.last() {
+        None => metrics.top_margin,
+        Some(previous) => {
+            let bottom = previous.top + previous.slice.height;
+            if slice.joins_above && previous.slice.bordered {
+                bottom.saturating_sub(metrics.border)
+            } else {
+                bottom
+            }
+        }
+    }
 }
 
 static SHARED: OnceLock<Result<Mutex<Typesetter>, String>> = OnceLock::new();
