@@ -111,13 +111,14 @@ impl App {
         self.present();
     }
 
-    /// Handles messages as they arrive until the kiosk shows `wanted`. The deadline
-    /// only guards against a hang; progress is driven by the messages themselves.
+    /// Handles messages as they arrive until the kiosk shows `wanted` with no work
+    /// under way. The deadline only guards against a hang; progress is driven by the
+    /// messages themselves.
     pub fn wait_for(&self, wanted: Screen, deadline: Duration) -> Result<(), AppError> {
         let until = Instant::now() + deadline;
         loop {
             self.drain();
-            if self.screen() == wanted {
+            if self.screen() == wanted && self.kiosk.borrow().is_settled() {
                 return Ok(());
             }
             let left = until.saturating_duration_since(Instant::now());

@@ -62,7 +62,11 @@ impl DemoEnvironment {
 
     /// The kiosk's backend wired to the demo devices. Starts the outbox sender on
     /// `runtime`.
-    pub fn backend(&self, runtime: &tokio::runtime::Handle) -> Result<Backend, DemoError> {
+    pub fn backend(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        card_reader: bool,
+    ) -> Result<Backend, DemoError> {
         let config = ClientConfig::new(
             self.central.base_url(),
             self.central.kiosk_id(),
@@ -82,7 +86,9 @@ impl DemoEnvironment {
             .map_err(|e| DemoError::Printer(e.to_string()))?;
         Ok(Backend {
             central,
-            cards: Arc::new(DemoCards::default()),
+            cards: Arc::new(DemoCards {
+                pcsc: card_reader.then(PcscIdentitySource::new),
+            }),
             printer: Arc::new(printer),
             outbox,
             outbox_sender: Some(outbox_sender),
@@ -92,15 +98,18 @@ impl DemoEnvironment {
 
 /// The demo card (the first demo resident) in the on-screen demo reader, and real
 /// cards in any real PC/SC reader.
-#[derive(Default)]
 pub struct DemoCards {
-    pcsc: PcscIdentitySource,
+    /// `None`: the demo card only.
+    pcsc: Option<PcscIdentitySource>,
 }
 
 impl IdentitySource for DemoCards {
     fn read_identity(&self, reader: &str, pin: Option<&Pin>) -> Result<Identity, CardError> {
         if reader != DEMO_READER {
-            return self.pcsc.read_identity(reader, pin);
+            return match &self.pcsc {
+                Some(pcsc) => pcsc.read_identity(reader, pin),
+                None => Err(CardError::NoReader),
+            };
         }
         let resident = DEMO_RESIDENTS.first().ok_or(CardError::NoCard(reader.to_owned()))?;
         Ok(Identity {

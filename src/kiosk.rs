@@ -28,6 +28,8 @@ pub enum Message {
     Certificate(Result<Box<IssuedDocument>, Fault>),
     /// The central service or a device is failing (true) or back (false).
     Degraded(bool),
+    /// A background task has posted everything it had to say.
+    TaskDone,
 }
 
 /// A monotonic clock in milliseconds. Scripts and tests move a manual one.
@@ -117,6 +119,17 @@ pub struct Kiosk {
     issued: Option<Box<IssuedDocument>>,
     demo: bool,
     degraded: bool,
+    /// Background tasks started and not yet finished.
+    in_flight: usize,
+}
+
+/// Posts `TaskDone` when a background task ends, however it ends.
+struct TaskGuard(Mailbox);
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.0.post(Message::TaskDone);
+    }
 }
 
 impl Kiosk {
@@ -141,11 +154,17 @@ impl Kiosk {
             issued: None,
             demo,
             degraded: false,
+            in_flight: 0,
         }
     }
 
     pub fn screen(&self) -> Screen {
         self.session.screen()
+    }
+
+    /// True when no background work is under way: the screen shows its final state.
+    pub fn is_settled(&self) -> bool {
+        self.in_flight == 0
     }
 
     pub fn session(&self) -> &Session {
@@ -201,6 +220,7 @@ impl Kiosk {
                 self.event(Event::CertificateIssued(summary));
             }
             Message::Degraded(degraded) => self.degraded = degraded,
+            Message::TaskDone => self.in_flight = self.in_flight.saturating_sub(1),
         }
     }
 
@@ -215,16 +235,23 @@ impl Kiosk {
     fn run(&mut self, effect: Effect) {
         let backend = self.backend.clone();
         let mailbox = self.mailbox.clone();
+        let guard = || TaskGuard(self.mailbox.clone());
         match effect {
             Effect::LoadCatalogue => {
+                let done = guard();
+                self.in_flight += 1;
                 self.runtime.spawn(async move {
+                    let _done = done;
                     let result = backend.catalogue().await;
                     mailbox.post(Message::Degraded(result.is_err()));
                     mailbox.post(Message::Catalogue(result));
                 });
             }
             Effect::ReadCard { reader, pin } => {
+                let done = guard();
+                self.in_flight += 1;
                 self.runtime.spawn_blocking(move || {
+                    let _done = done;
                     let result = backend.read_identity(&reader, pin.as_ref());
                     mailbox.post(Message::Session(Event::IdentityRead(result)));
                 });
@@ -234,7 +261,10 @@ impl Kiosk {
                 identity,
                 locale,
             } => {
+                let done = guard();
+                self.in_flight += 1;
                 self.runtime.spawn(async move {
+                    let _done = done;
                     let result = backend.issue_certificate(&service_id, &identity, locale).await;
                     drop(identity);
                     mailbox.post(Message::Certificate(result.map(Box::new)));
@@ -247,7 +277,10 @@ impl Kiosk {
                     return;
                 };
                 let certificate = issued.certificate.clone();
+                let done = guard();
+                self.in_flight += 1;
                 self.runtime.spawn_blocking(move || {
+                    let _done = done;
                     let progress_mailbox = mailbox.clone();
                     let mut last = 0u8;
                     let result = backend.print_certificate(&job_id, &certificate, &mut |percent| {
@@ -266,7 +299,10 @@ impl Kiosk {
                 certificate_id,
                 score,
             } => {
+                let done = guard();
+                self.in_flight += 1;
                 self.runtime.spawn_blocking(move || {
+                    let _done = done;
                     if let Err(fault) = backend.submit_rating(&service_id, certificate_id.as_deref(), score) {
                         // The resident already left the rating screen; the fault is
                         // for the technician's log.

@@ -35,6 +35,8 @@ pub struct KioskSetup {
     pub runtime: tokio::runtime::Handle,
     pub timeouts: Timeouts,
     pub demo: bool,
+    /// Watch the machine's PC/SC readers.
+    pub card_reader: bool,
     pub width: u32,
     pub height: u32,
     /// Cover the whole screen (production kiosks).
@@ -78,7 +80,11 @@ pub fn run_windowed(
     }
     let app = Rc::new(app);
     UI_APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
-    let monitor = start_card_monitor(mailbox);
+    let monitor = if setup.card_reader {
+        start_card_monitor(mailbox)
+    } else {
+        None
+    };
 
     // One tick a second drives the clock on screen and the idle timeout; nothing
     // else wakes the UI thread while the kiosk waits.
@@ -129,7 +135,11 @@ pub fn run_headless(
         // The script loop waits on the mailbox itself.
         wake: Arc::new(|| {}),
     })?;
-    let monitor = start_card_monitor(mailbox);
+    let monitor = if setup.card_reader {
+        start_card_monitor(mailbox)
+    } else {
+        None
+    };
     app.ui.show()?;
     let result = crate::script::run(&app, &window, &clock, commands, base);
     if let Some(monitor) = monitor {

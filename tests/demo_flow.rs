@@ -21,7 +21,7 @@ fn run_demo(script_name: &str, data: &Path) -> Output {
     let copy = work.join(script_name);
     std::fs::copy(script(script_name), &copy).expect("copy script");
     let output = Command::new(BIN)
-        .args(["demo", "--headless", "--script"])
+        .args(["demo", "--headless", "--no-card-reader", "--script"])
         .arg(&copy)
         .arg("--data")
         .arg(data)

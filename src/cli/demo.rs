@@ -32,6 +32,9 @@ pub struct DemoArgs {
     pub width: u32,
     #[arg(long, default_value_t = 1920)]
     pub height: u32,
+    /// Use only the on-screen demo card, not the PC/SC readers of this machine.
+    #[arg(long)]
+    pub no_card_reader: bool,
     /// Exit once the first frame is on screen (start-up benchmarks).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -68,7 +71,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     );
     println!("estation demo: printed jobs go to {}", environment.print_dir.display());
 
-    let backend = Arc::new(environment.backend(runtime.handle())?);
+    let backend = Arc::new(environment.backend(runtime.handle(), !args.no_card_reader)?);
     let timeouts = Timeouts::default();
     if args.headless {
         let script_path = args.script.clone().context("--headless needs --script FILE")?;
@@ -81,6 +84,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             runtime: runtime.handle().clone(),
             timeouts,
             demo: true,
+            card_reader: !args.no_card_reader,
             width: args.width,
             height: args.height,
             fullscreen: false,
@@ -94,6 +98,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             runtime: runtime.handle().clone(),
             timeouts,
             demo: true,
+            card_reader: !args.no_card_reader,
             width: args.width,
             height: args.height,
             fullscreen: false,

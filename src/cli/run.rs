@@ -46,6 +46,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         runtime: runtime.handle().clone(),
         timeouts: Timeouts::default(),
         demo: false,
+        card_reader: true,
         width: config.display.width,
         height: config.display.height,
         fullscreen: config.display.fullscreen,
