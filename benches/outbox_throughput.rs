@@ -38,7 +38,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let started = Instant::now();
     for i in 0..ENTRIES {
-        outbox.enqueue(OutboxKind::Submission, &format!("bench-{i}"), &submission(i))?;
+        outbox.enqueue(
+            OutboxKind::Submission,
+            &format!("bench-{i}"),
+            &submission(i),
+        )?;
     }
     let enqueue = started.elapsed();
 
@@ -48,12 +52,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(50),
         },
-        ..ClientConfig::new(central.base_url(), central.kiosk_id(), central.kiosk_token())
+        ..ClientConfig::new(
+            central.base_url(),
+            central.kiosk_id(),
+            central.kiosk_token(),
+        )
     })?;
     let mut status = outbox.status();
     let started = Instant::now();
     runtime.block_on(async {
-        let sender = outbox.clone().spawn_sender_with(client, SenderPolicy::default());
+        let sender = outbox
+            .clone()
+            .spawn_sender_with(client, SenderPolicy::default());
         let drained = status.wait_for(|s| s.backlog == 0).await.map(|_| ());
         let _ = sender.stop().await;
         drained

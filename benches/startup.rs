@@ -26,13 +26,23 @@ impl Xvfb {
         // -displayfd makes Xvfb pick a free display and tell us which, when ready.
         let (reader, writer) = std::io::pipe().expect("pipe");
         let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "3", "-screen", "0", "1080x1920x24", "-nolisten", "tcp"])
+            .args([
+                "-displayfd",
+                "3",
+                "-screen",
+                "0",
+                "1080x1920x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn_with_fd3(writer)
             .expect("Xvfb starts (scripts/setup.sh installs it)");
         let mut line = String::new();
-        BufReader::new(reader).read_line(&mut line).expect("Xvfb reports its display");
+        BufReader::new(reader)
+            .read_line(&mut line)
+            .expect("Xvfb reports its display");
         let number = line.trim();
         if number.is_empty() {
             let _ = child.kill();
@@ -114,7 +124,9 @@ fn wait_for_first_frame(child: &mut Child) -> Option<u64> {
 
 fn one_start(display: &str) -> Run {
     let started = Instant::now();
-    let mut child = kiosk(display, &["--exit-after-first-frame"]).spawn().expect("kiosk starts");
+    let mut child = kiosk(display, &["--exit-after-first-frame"])
+        .spawn()
+        .expect("kiosk starts");
     let reported = wait_for_first_frame(&mut child);
     let first_frame = started.elapsed();
     assert!(reported.is_some(), "the kiosk never reported a frame");
@@ -143,7 +155,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
@@ -165,8 +177,14 @@ fn main() {
     // One unmeasured start warms the page cache, as on a kiosk that has booted before.
     let _ = one_start(&xvfb.display);
     let results: Vec<Run> = (0..runs).map(|_| one_start(&xvfb.display)).collect();
-    let times: Vec<f64> = results.iter().map(|r| r.first_frame.as_secs_f64() * 1000.0).collect();
-    let rss: Vec<f64> = results.iter().map(|r| r.peak_rss_kib as f64 / 1024.0).collect();
+    let times: Vec<f64> = results
+        .iter()
+        .map(|r| r.first_frame.as_secs_f64() * 1000.0)
+        .collect();
+    let rss: Vec<f64> = results
+        .iter()
+        .map(|r| r.peak_rss_kib as f64 / 1024.0)
+        .collect();
     println!("estation demo, release, Xvfb 1080x1920, {runs} runs");
     println!(
         "  start to first frame: median {:.0} ms (min {:.0}, max {:.0})",

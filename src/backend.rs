@@ -45,7 +45,10 @@ pub struct Backend {
 
 impl Backend {
     pub async fn catalogue(&self) -> Result<wire::Catalogue, Fault> {
-        self.central.catalogue().await.map_err(|e| central_fault(&e))
+        self.central
+            .catalogue()
+            .await
+            .map_err(|e| central_fault(&e))
     }
 
     /// Blocking: card I/O.
@@ -133,11 +136,14 @@ pub fn certificate_document(document: &wire::PrintableDocument) -> Document {
             .iter()
             .map(|f| (f.label.clone(), f.value.clone()))
             .collect(),
-        table: document.table.as_ref().map(|t| print::layouts::TableContent {
-            caption: t.caption.clone(),
-            headers: t.headers.clone(),
-            rows: t.rows.clone(),
-        }),
+        table: document
+            .table
+            .as_ref()
+            .map(|t| print::layouts::TableContent {
+                caption: t.caption.clone(),
+                headers: t.headers.clone(),
+                rows: t.rows.clone(),
+            }),
         notes: document.notes.clone(),
         verification_code: document.verification_code.clone(),
         verification_label: document.verification_label.clone(),

@@ -5,7 +5,9 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+use slint::{
+    ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel,
+};
 
 use crate::i18n::{Locale, Translator};
 use crate::session::{Score, Screen, UiAction};
@@ -168,7 +170,12 @@ pub fn present(ui: &AppWindow, view: &View) {
     ui.set_rated(view.rated);
     ui.set_error_key(view.error_key.as_str().into());
     ui.set_countdown(view.countdown.map_or(-1, |s| s.min(i32::MAX as u64) as i32));
-    ui.set_preview_page(view.preview.as_deref().map(gray_to_image).unwrap_or_default());
+    ui.set_preview_page(
+        view.preview
+            .as_deref()
+            .map(gray_to_image)
+            .unwrap_or_default(),
+    );
 }
 
 fn set_if_changed(current: SharedString, new: &str, set: impl FnOnce(SharedString)) {
@@ -219,7 +226,10 @@ mod tests {
             parse_action("language", "en-US"),
             Some(Input::Ui(UiAction::ChooseLanguage(Locale::EnUs)))
         );
-        assert_eq!(parse_action("pin-digit", "7"), Some(Input::Ui(UiAction::PinDigit(7))));
+        assert_eq!(
+            parse_action("pin-digit", "7"),
+            Some(Input::Ui(UiAction::PinDigit(7)))
+        );
         assert_eq!(parse_action("pin-digit", "12"), None);
         assert_eq!(parse_action("rate", "meh"), None);
         assert_eq!(parse_action("language", "xx"), None);

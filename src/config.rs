@@ -87,27 +87,37 @@ impl LocalConfig {
             return Err(invalid("kiosk_id is empty"));
         }
         if !(config.central_url.starts_with("https://") || is_loopback_http(&config.central_url)) {
-            return Err(invalid("central_url must be https:// (plain http only on loopback)"));
+            return Err(invalid(
+                "central_url must be https:// (plain http only on loopback)",
+            ));
         }
-        if !(320..=8192).contains(&config.display.width) || !(320..=8192).contains(&config.display.height) {
+        if !(320..=8192).contains(&config.display.width)
+            || !(320..=8192).contains(&config.display.height)
+        {
             return Err(invalid("display size must be 320..8192 pixels per side"));
         }
         Ok(config)
     }
 
     pub fn token(&self) -> Result<String, ConfigError> {
-        let text = std::fs::read_to_string(&self.token_file).map_err(|source| ConfigError::Read {
-            path: self.token_file.display().to_string(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(&self.token_file).map_err(|source| ConfigError::Read {
+                path: self.token_file.display().to_string(),
+                source,
+            })?;
         Ok(text.trim().to_owned())
     }
 }
 
 fn is_loopback_http(url: &str) -> bool {
-    ["http://127.", "http://localhost:", "http://localhost/", "http://[::1]"]
-        .iter()
-        .any(|prefix| url.starts_with(prefix))
+    [
+        "http://127.",
+        "http://localhost:",
+        "http://localhost/",
+        "http://[::1]",
+    ]
+    .iter()
+    .any(|prefix| url.starts_with(prefix))
 }
 
 #[cfg(test)]
@@ -134,7 +144,8 @@ mod tests {
 
     #[test]
     fn rejects_plain_http_to_another_host_and_unknown_keys() {
-        let base = "kiosk_id = \"k1\"\ntoken_file = \"t\"\nprinter = \"file:out\"\ndata_dir = \"d\"\n";
+        let base =
+            "kiosk_id = \"k1\"\ntoken_file = \"t\"\nprinter = \"file:out\"\ndata_dir = \"d\"\n";
         assert!(matches!(
             load(&format!("{base}central_url = \"http://central.example\"\n")),
             Err(ConfigError::Invalid { .. })

@@ -72,11 +72,14 @@ impl DemoEnvironment {
             self.central.kiosk_id(),
             self.central.kiosk_token(),
         );
-        let central = CentralClient::new(config.clone()).map_err(|e| DemoError::Client(e.to_string()))?;
+        let central =
+            CentralClient::new(config.clone()).map_err(|e| DemoError::Client(e.to_string()))?;
         let outbox = Arc::new(
-            Outbox::open(&self.data.join("outbox.sqlite")).map_err(|e| DemoError::Outbox(e.to_string()))?,
+            Outbox::open(&self.data.join("outbox.sqlite"))
+                .map_err(|e| DemoError::Outbox(e.to_string()))?,
         );
-        let sender_client = CentralClient::new(config).map_err(|e| DemoError::Client(e.to_string()))?;
+        let sender_client =
+            CentralClient::new(config).map_err(|e| DemoError::Client(e.to_string()))?;
         let outbox_sender = {
             let _guard = runtime.enter();
             outbox.clone().spawn_sender(sender_client)
@@ -111,7 +114,9 @@ impl IdentitySource for DemoCards {
                 None => Err(CardError::NoReader),
             };
         }
-        let resident = DEMO_RESIDENTS.first().ok_or(CardError::NoCard(reader.to_owned()))?;
+        let resident = DEMO_RESIDENTS
+            .first()
+            .ok_or(CardError::NoCard(reader.to_owned()))?;
         Ok(Identity {
             profile: ProfileId::Simulated,
             card_number: resident.card_number.to_owned(),

@@ -47,7 +47,8 @@ impl HeadlessPlatform {
             window: window.clone(),
             clock: clock.clone(),
         };
-        slint::platform::set_platform(Box::new(platform)).map_err(|_| HeadlessError::PlatformTaken)?;
+        slint::platform::set_platform(Box::new(platform))
+            .map_err(|_| HeadlessError::PlatformTaken)?;
         Ok(HeadlessWindow { window, clock })
     }
 }

@@ -100,12 +100,13 @@ impl Translator {
             // for these left-to-right languages.
             bundle.set_use_isolating(false);
             for (file, source) in locale.sources() {
-                let resource = FluentResource::try_new((*source).to_owned()).map_err(|(_, errs)| {
-                    I18nError::Syntax {
-                        file,
-                        errors: format!("{errs:?}"),
-                    }
-                })?;
+                let resource =
+                    FluentResource::try_new((*source).to_owned()).map_err(|(_, errs)| {
+                        I18nError::Syntax {
+                            file,
+                            errors: format!("{errs:?}"),
+                        }
+                    })?;
                 bundle
                     .add_resource(resource)
                     .map_err(|errs| I18nError::Duplicate {
@@ -160,7 +161,12 @@ impl Translator {
         key.to_owned()
     }
 
-    fn try_format(&self, locale: Locale, key: &str, args: Option<&FluentArgs<'_>>) -> Option<String> {
+    fn try_format(
+        &self,
+        locale: Locale,
+        key: &str,
+        args: Option<&FluentArgs<'_>>,
+    ) -> Option<String> {
         let bundle = self.bundle(locale)?;
         let (id, attribute) = split_key(key);
         let message = bundle.get_message(id)?;
@@ -238,7 +244,10 @@ mod tests {
         let text = tr.text_with(Locale::EnUs, "idle-countdown", &[("seconds", 12.into())]);
         assert!(text.contains("12"), "{text}");
         assert!(tr.has(Locale::EnUs, "card-error-removed.action"));
-        assert_ne!(tr.text(Locale::ZhCn, "nav-home"), tr.text(Locale::EnUs, "nav-home"));
+        assert_ne!(
+            tr.text(Locale::ZhCn, "nav-home"),
+            tr.text(Locale::EnUs, "nav-home")
+        );
         assert_eq!(tr.text(Locale::EnUs, "no-such-key"), "no-such-key");
     }
 }

@@ -182,10 +182,12 @@ impl Kiosk {
     pub fn input(&mut self, input: Input) {
         match input {
             Input::Ui(action) => self.event(Event::Ui(action)),
-            Input::InsertDemoCard if self.demo => self.event(Event::Card(CardEvent::CardInserted {
-                reader: DEMO_READER.into(),
-                atr: Vec::new(),
-            })),
+            Input::InsertDemoCard if self.demo => {
+                self.event(Event::Card(CardEvent::CardInserted {
+                    reader: DEMO_READER.into(),
+                    atr: Vec::new(),
+                }))
+            }
             Input::InsertDemoCard => {}
         }
     }
@@ -265,7 +267,9 @@ impl Kiosk {
                 self.in_flight += 1;
                 self.runtime.spawn(async move {
                     let _done = done;
-                    let result = backend.issue_certificate(&service_id, &identity, locale).await;
+                    let result = backend
+                        .issue_certificate(&service_id, &identity, locale)
+                        .await;
                     drop(identity);
                     mailbox.post(Message::Certificate(result.map(Box::new)));
                 });
@@ -303,7 +307,9 @@ impl Kiosk {
                 self.in_flight += 1;
                 self.runtime.spawn_blocking(move || {
                     let _done = done;
-                    if let Err(fault) = backend.submit_rating(&service_id, certificate_id.as_deref(), score) {
+                    if let Err(fault) =
+                        backend.submit_rating(&service_id, certificate_id.as_deref(), score)
+                    {
                         // The resident already left the rating screen; the fault is
                         // for the technician's log.
                         tracing::error!(detail = %fault.detail, "rating could not be queued");
@@ -333,10 +339,10 @@ impl Kiosk {
         if let (Some(catalogue), Some(entries)) = (&self.catalogue, self.session.services()) {
             view.service_groups = group_services(catalogue, entries, locale);
         }
-        if let (Some(catalogue), Some(service)) = (&self.catalogue, self.session.service()) {
-            if let Some(s) = catalogue.services.iter().find(|s| s.id == service.id) {
-                view.service_name = s.name.get(locale.tag()).to_owned();
-            }
+        if let (Some(catalogue), Some(service)) = (&self.catalogue, self.session.service())
+            && let Some(s) = catalogue.services.iter().find(|s| s.id == service.id)
+        {
+            view.service_name = s.name.get(locale.tag()).to_owned();
         }
         view.pin_length = self.session.pin_length();
         view.pin_tries_left = self.session.pin_tries_left();
@@ -384,7 +390,11 @@ pub fn group_services(
                 let name = s.name.get(locale.tag()).to_owned();
                 ServiceView {
                     id: s.id.clone(),
-                    glyph: name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
+                    glyph: name
+                        .chars()
+                        .next()
+                        .map(|c| c.to_uppercase().collect())
+                        .unwrap_or_default(),
                     description: s.description.get(locale.tag()).to_owned(),
                     name,
                 }
@@ -402,7 +412,10 @@ pub fn group_services(
 
 /// "2026年11月24日 星期二" / "Tuesday, November 24, 2026", from Fluent patterns.
 pub fn format_date(translator: &Translator, locale: Locale, at: OffsetDateTime) -> String {
-    let weekday = translator.text(locale, &format!("weekday-{}", at.weekday().number_from_monday()));
+    let weekday = translator.text(
+        locale,
+        &format!("weekday-{}", at.weekday().number_from_monday()),
+    );
     let month = translator.text(locale, &format!("month-{}", u8::from(at.month())));
     translator.text_with(
         locale,

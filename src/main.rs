@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use estation::cli;
 
 #[derive(Parser)]
-#[command(name = "estation", version, about = "24-hour government service e-station kiosk")]
+#[command(
+    name = "estation",
+    version,
+    about = "24-hour government service e-station kiosk"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -90,11 +90,15 @@ pub fn run_windowed(
     // else wakes the UI thread while the kiosk waits.
     let ticker = slint::Timer::default();
     let weak = Rc::downgrade(&app);
-    ticker.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
-        if let Some(app) = weak.upgrade() {
-            app.tick();
-        }
-    });
+    ticker.start(
+        slint::TimerMode::Repeated,
+        Duration::from_secs(1),
+        move || {
+            if let Some(app) = weak.upgrade() {
+                app.tick();
+            }
+        },
+    );
 
     if exit_after_first_frame {
         let started = std::time::Instant::now();

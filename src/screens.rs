@@ -21,13 +21,13 @@ impl Samples {
             categories: seed::categories(),
             services: seed::services(),
         };
-        let preview = crate::backend::render_preview(
-            &sample_document(),
-            estation_drivers::print::WIDTH_80MM,
-        )
-            .map_err(|fault| tracing::warn!(detail = %fault.detail, "sample preview not rendered"))
-            .ok()
-            .map(Arc::new);
+        let preview =
+            crate::backend::render_preview(&sample_document(), estation_drivers::print::WIDTH_80MM)
+                .map_err(
+                    |fault| tracing::warn!(detail = %fault.detail, "sample preview not rendered"),
+                )
+                .ok()
+                .map(Arc::new);
         Self { catalogue, preview }
     }
 }
@@ -71,7 +71,12 @@ pub fn sample_document() -> wire::PrintableDocument {
         ],
         table: Some(wire::Table {
             caption: Some("养老保险缴费明细".into()),
-            headers: vec!["月份".into(), "缴费基数".into(), "个人缴费".into(), "单位缴费".into()],
+            headers: vec![
+                "月份".into(),
+                "缴费基数".into(),
+                "个人缴费".into(),
+                "单位缴费".into(),
+            ],
             rows,
         }),
         notes: vec!["本证明可通过验证码在线核验真伪。".into()],

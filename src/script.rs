@@ -26,8 +26,14 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Tap { verb: String, argument: String },
-    Wait { screen: Screen, guard: Duration },
+    Tap {
+        verb: String,
+        argument: String,
+    },
+    Wait {
+        screen: Screen,
+        guard: Duration,
+    },
     Expect(Screen),
     InsertDemoCard,
     Advance(Duration),

@@ -48,7 +48,8 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         .context("starting the async runtime")?;
     let (_temporary, data) = match &args.data {
         Some(folder) => {
-            std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("creating {}", folder.display()))?;
             (None, folder.clone())
         }
         None => {
@@ -64,21 +65,32 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         .block_on(crate::demo::DemoEnvironment::start(&data))
         .context("starting the embedded central service")?;
     println!("estation demo: data in {}", data.display());
-    println!("estation demo: central service at {}", environment.central.base_url());
+    println!(
+        "estation demo: central service at {}",
+        environment.central.base_url()
+    );
     println!(
         "estation demo: central database {}",
         environment.central.db_path().display()
     );
-    println!("estation demo: printed jobs go to {}", environment.print_dir.display());
+    println!(
+        "estation demo: printed jobs go to {}",
+        environment.print_dir.display()
+    );
 
     let backend = Arc::new(environment.backend(runtime.handle(), !args.no_card_reader)?);
     let timeouts = Timeouts::default();
     if args.headless {
-        let script_path = args.script.clone().context("--headless needs --script FILE")?;
+        let script_path = args
+            .script
+            .clone()
+            .context("--headless needs --script FILE")?;
         let text = std::fs::read_to_string(&script_path)
             .with_context(|| format!("reading {}", script_path.display()))?;
         let commands = crate::script::parse(&text)?;
-        let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc().to_offset(offset)));
+        let clock = Arc::new(ManualClock::new(
+            time::OffsetDateTime::now_utc().to_offset(offset),
+        ));
         let setup = KioskSetup {
             backend,
             runtime: runtime.handle().clone(),
@@ -103,7 +115,11 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             height: args.height,
             fullscreen: false,
         };
-        run_windowed(setup, Arc::new(SystemClock::new(offset)), args.exit_after_first_frame)?;
+        run_windowed(
+            setup,
+            Arc::new(SystemClock::new(offset)),
+            args.exit_after_first_frame,
+        )?;
     }
     if let Err(error) = runtime.block_on(environment.central.shutdown()) {
         tracing::warn!(%error, "the embedded central service did not stop cleanly");

@@ -31,9 +31,14 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
     let outbox = Arc::new(Outbox::open(&config.data_dir.join("outbox.sqlite"))?);
     let outbox_sender = {
         let _guard = runtime.enter();
-        outbox.clone().spawn_sender(CentralClient::new(client_config)?)
+        outbox
+            .clone()
+            .spawn_sender(CentralClient::new(client_config)?)
     };
-    let printer = JournaledPrinter::open(&config.printer, &config.data_dir.join("print-journal.sqlite"))?;
+    let printer = JournaledPrinter::open(
+        &config.printer,
+        &config.data_dir.join("print-journal.sqlite"),
+    )?;
     let backend = Arc::new(Backend {
         central,
         cards: Arc::new(PcscIdentitySource::new()),

@@ -52,12 +52,14 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
     }
     let mut jobs = Vec::new();
     if let Some(folder) = &args.all {
-        std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("creating {}", folder.display()))?;
         for screen in Screen::ALL {
             for locale in Locale::ALL {
                 for elderly in [false, true] {
                     let suffix = if elderly { ".elderly" } else { "" };
-                    let file = folder.join(format!("{}.{}{suffix}.png", screen.name(), locale.tag()));
+                    let file =
+                        folder.join(format!("{}.{}{suffix}.png", screen.name(), locale.tag()));
                     jobs.push((screen, locale, elderly, file));
                 }
             }

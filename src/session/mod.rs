@@ -79,7 +79,10 @@ impl Screen {
 
     /// Screens where the kiosk, not the resident, is working: the idle timeout waits.
     fn is_busy(self) -> bool {
-        matches!(self, Screen::ReadingCard | Screen::Issuing | Screen::Printing)
+        matches!(
+            self,
+            Screen::ReadingCard | Screen::Issuing | Screen::Printing
+        )
     }
 }
 
@@ -360,10 +363,10 @@ impl Session {
             (Screen::Services, A::ChooseService(id)) => self.choose_service(&id, now, effects),
             (Screen::Services, A::Back) => self.go(Screen::Language, now),
             (Screen::InsertCard, A::Back) => self.open_services(now, effects),
-            (Screen::PinEntry, A::PinDigit(digit)) if digit <= 9 => {
-                if self.pin_entry.len() < PIN_MAX_DIGITS {
-                    self.pin_entry.push(char::from(b'0' + digit));
-                }
+            (Screen::PinEntry, A::PinDigit(digit))
+                if digit <= 9 && self.pin_entry.len() < PIN_MAX_DIGITS =>
+            {
+                self.pin_entry.push(char::from(b'0' + digit));
             }
             (Screen::PinEntry, A::PinBackspace) => {
                 self.pin_entry.pop();
@@ -466,7 +469,10 @@ impl Session {
                 self.pin_entry.clear();
                 if matches!(self.screen, Screen::ReadingCard | Screen::PinEntry) {
                     self.fail(
-                        Fault::new("card-error-removed", "card removed before the read finished"),
+                        Fault::new(
+                            "card-error-removed",
+                            "card removed before the read finished",
+                        ),
                         Screen::InsertCard,
                         now,
                     );
@@ -578,7 +584,9 @@ impl Session {
     fn on_tick(&mut self, now: Millis, effects: &mut Vec<Effect>) {
         match self.screen {
             Screen::Attract => {}
-            Screen::Goodbye if now.saturating_sub(self.entered_screen_at) >= self.timeouts.goodbye => {
+            Screen::Goodbye
+                if now.saturating_sub(self.entered_screen_at) >= self.timeouts.goodbye =>
+            {
                 self.end(now, effects)
             }
             screen if screen.is_busy() => {}

@@ -95,7 +95,13 @@ fn the_whole_certificate_flow() {
     let effects = s.handle(Event::IdentityRead(Ok(identity())), 6);
     assert_eq!(s.screen(), Screen::Issuing);
     match &effects[..] {
-        [Effect::IssueCertificate { service_id, identity: id, locale }] => {
+        [
+            Effect::IssueCertificate {
+                service_id,
+                identity: id,
+                locale,
+            },
+        ] => {
             assert_eq!(service_id, SERVICE);
             assert_eq!(id.id_number, "110101195001011234");
             assert_eq!(*locale, Locale::ZhTw);
@@ -120,7 +126,13 @@ fn the_whole_certificate_flow() {
     let effects = ui(&mut s, UiAction::Rate(Score::Good), 12);
     assert_eq!(s.screen(), Screen::Goodbye);
     match &effects[..] {
-        [Effect::SubmitRating { service_id, certificate_id, score }] => {
+        [
+            Effect::SubmitRating {
+                service_id,
+                certificate_id,
+                score,
+            },
+        ] => {
             assert_eq!(service_id, SERVICE);
             assert_eq!(certificate_id.as_deref(), Some("cert-1"));
             assert_eq!(*score, Score::Good);
@@ -134,7 +146,11 @@ fn the_whole_certificate_flow() {
     assert!(matches!(&effects[..], [Effect::Wipe]));
     assert!(!s.has_identity());
     assert!(s.certificate().is_none());
-    assert_eq!(s.locale(), Locale::ZhCn, "the next resident starts in the default language");
+    assert_eq!(
+        s.locale(),
+        Locale::ZhCn,
+        "the next resident starts in the default language"
+    );
 }
 
 #[test]
@@ -163,7 +179,9 @@ fn unknown_service_ids_are_ignored() {
 fn pin_flow_wrong_pin_then_right_pin() {
     let mut s = at_insert_card();
     s.handle(inserted(), 5);
-    let pin_needed = Fault::from(&CardError::PinRequired { tries_left: Some(3) });
+    let pin_needed = Fault::from(&CardError::PinRequired {
+        tries_left: Some(3),
+    });
     s.handle(Event::IdentityRead(Err(pin_needed)), 6);
     assert_eq!(s.screen(), Screen::PinEntry);
     assert!(!s.pin_was_wrong());
@@ -183,10 +201,16 @@ fn pin_flow_wrong_pin_then_right_pin() {
         [Effect::ReadCard { pin: Some(pin), .. }] => assert_eq!(pin.digits(), "1239"),
         other => panic!("unexpected effects {other:?}"),
     }
-    assert_eq!(s.pin_length(), 0, "the typed PIN is cleared once handed over");
+    assert_eq!(
+        s.pin_length(),
+        0,
+        "the typed PIN is cleared once handed over"
+    );
     assert_eq!(s.screen(), Screen::ReadingCard);
 
-    let wrong = Fault::from(&CardError::WrongPin { tries_left: Some(2) });
+    let wrong = Fault::from(&CardError::WrongPin {
+        tries_left: Some(2),
+    });
     s.handle(Event::IdentityRead(Err(wrong)), 11);
     assert_eq!(s.screen(), Screen::PinEntry);
     assert!(s.pin_was_wrong());
@@ -205,7 +229,9 @@ fn pin_digits_stop_at_the_maximum() {
     let mut s = at_insert_card();
     s.handle(inserted(), 5);
     s.handle(
-        Event::IdentityRead(Err(Fault::from(&CardError::PinRequired { tries_left: None }))),
+        Event::IdentityRead(Err(Fault::from(&CardError::PinRequired {
+            tries_left: None,
+        }))),
         6,
     );
     for _ in 0..20 {
@@ -218,11 +244,21 @@ fn pin_digits_stop_at_the_maximum() {
 fn card_errors_show_a_message_and_retry_reads_again() {
     let mut s = at_insert_card();
     s.handle(inserted(), 5);
-    s.handle(Event::IdentityRead(Err(Fault::from(&CardError::MuteCard))), 6);
+    s.handle(
+        Event::IdentityRead(Err(Fault::from(&CardError::MuteCard))),
+        6,
+    );
     assert_eq!(s.screen(), Screen::Error);
-    assert_eq!(s.fault().map(|f| f.message_key), Some("card-error-unreadable"));
+    assert_eq!(
+        s.fault().map(|f| f.message_key),
+        Some("card-error-unreadable")
+    );
     let effects = ui(&mut s, UiAction::Retry, 7);
-    assert_eq!(s.screen(), Screen::ReadingCard, "the card is still in: read again");
+    assert_eq!(
+        s.screen(),
+        Screen::ReadingCard,
+        "the card is still in: read again"
+    );
     assert!(matches!(&effects[..], [Effect::ReadCard { .. }]));
 }
 
@@ -238,7 +274,11 @@ fn removing_the_card_mid_read_is_an_error_and_drops_the_identity() {
     assert!(!s.has_identity());
     assert_eq!(s.screen(), Screen::Error);
     let effects = ui(&mut s, UiAction::Retry, 8);
-    assert_eq!(s.screen(), Screen::InsertCard, "card is out: ask for it again");
+    assert_eq!(
+        s.screen(),
+        Screen::InsertCard,
+        "card is out: ask for it again"
+    );
     assert!(effects.is_empty());
 }
 
@@ -306,7 +346,10 @@ fn paper_out_keeps_the_certificate_and_retry_returns_to_preview() {
         9,
     );
     assert_eq!(s.screen(), Screen::Error);
-    assert_eq!(s.fault().map(|f| f.message_key), Some("print-error-paper-out"));
+    assert_eq!(
+        s.fault().map(|f| f.message_key),
+        Some("print-error-paper-out")
+    );
     ui(&mut s, UiAction::Retry, 10);
     assert_eq!(s.screen(), Screen::Preview);
     assert!(s.certificate().is_some());
@@ -319,7 +362,10 @@ fn idle_timeout_counts_down_then_returns_to_attract_and_wipes() {
     let last = 7;
     assert_eq!(s.idle_countdown(last + 1000), None);
     let warn_at = last + timeouts.idle - timeouts.idle_warning;
-    assert_eq!(s.idle_countdown(warn_at), Some(timeouts.idle_warning / 1000));
+    assert_eq!(
+        s.idle_countdown(warn_at),
+        Some(timeouts.idle_warning / 1000)
+    );
     assert!(s.handle(Event::Tick, warn_at).is_empty());
     assert_eq!(s.screen(), Screen::Preview);
 
@@ -381,7 +427,12 @@ fn home_from_anywhere_wipes() {
 #[test]
 fn attract_ignores_everything_but_start() {
     let mut s = Session::new(Timeouts::default(), 0);
-    for action in [UiAction::Print, UiAction::Back, UiAction::Home, UiAction::PaperTaken] {
+    for action in [
+        UiAction::Print,
+        UiAction::Back,
+        UiAction::Home,
+        UiAction::PaperTaken,
+    ] {
         assert!(ui(&mut s, action, 1).is_empty());
         assert_eq!(s.screen(), Screen::Attract);
     }
