@@ -259,13 +259,16 @@ impl Response {
     }
 }
 
+/// One raw exchange with a card: command bytes in, response bytes (data + SW) out.
+pub type Transmit<'a, E> = dyn FnMut(&[u8]) -> Result<Zeroizing<Vec<u8>>, E> + 'a;
+
 /// Sends `command` through `transmit` (raw command bytes in, raw response bytes
 /// out) and assembles the full answer: a `6Cxx` is answered by resending once with
 /// the exact length, each `61xx` by a GET RESPONSE, with the pieces concatenated.
 /// The final status word is the one of the last exchange.
 pub fn exchange<E: From<ApduError>>(
     command: &Command,
-    transmit: &mut dyn FnMut(&[u8]) -> Result<Zeroizing<Vec<u8>>, E>,
+    transmit: &mut Transmit<'_, E>,
 ) -> Result<Response, E> {
     let mut send = |cmd: &Command| -> Result<Response, E> {
         let raw = transmit(&cmd.to_bytes()?)?;

@@ -338,7 +338,13 @@ fn refresh_readers(
         .iter()
         .map(|(_, s)| pcsc::ReaderState::new(s.name().to_owned(), pcsc::State::UNAWARE))
         .collect();
-    context.get_status_change(Duration::ZERO, &mut states)?;
+    // A reader pcscd is still bringing up can make even a zero-timeout query
+    // time out; its card state then arrives with the next wait instead.
+    let known = match context.get_status_change(Duration::ZERO, &mut states) {
+        Ok(()) => true,
+        Err(pcsc::Error::Timeout) => false,
+        Err(e) => return Err(e),
+    };
     for mut state in states {
         let name = state.name().to_string_lossy().into_owned();
         on_event(CardEvent::ReaderAdded {
@@ -348,9 +354,11 @@ fn refresh_readers(
             state: pcsc::ReaderState::new(state.name().to_owned(), pcsc::State::UNAWARE),
             card: None,
         };
-        update_card(&name, &state, &mut tracked, on_event);
-        state.sync_current_state();
-        tracked.state = state;
+        if known {
+            update_card(&name, &state, &mut tracked, on_event);
+            state.sync_current_state();
+            tracked.state = state;
+        }
         readers.insert(name, tracked);
     }
     Ok(())

@@ -182,9 +182,7 @@ fn with_card<T>(
             reader: &reader_c,
             buffer: Zeroizing::new(vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED]),
         };
-        let mut session = CardSession::new(&mut transport);
-        let result = read(&mut session, &atr);
-        drop(session);
+        let result = read(&mut CardSession::new(&mut transport), &atr);
         let _ = transaction.end(pcsc::Disposition::LeaveCard);
         result
     };

@@ -293,7 +293,7 @@ fn format_date(yyyymmdd: &str) -> Option<String> {
     let year: u32 = yyyymmdd[0..4].parse().ok()?;
     let month: u32 = yyyymmdd[4..6].parse().ok()?;
     let day: u32 = yyyymmdd[6..8].parse().ok()?;
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days_in_month = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

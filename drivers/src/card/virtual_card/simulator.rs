@@ -241,10 +241,7 @@ impl CardSimulator {
     }
 
     fn answer(&mut self, command: &[u8]) -> Vec<u8> {
-        let Some(&[cla, ins, p1, p2]) = command
-            .get(..4)
-            .map(|h| <&[u8; 4]>::try_from(h).ok())
-            .flatten()
+        let Some(&[cla, ins, p1, p2]) = command.get(..4).and_then(|h| <&[u8; 4]>::try_from(h).ok())
         else {
             return sw(0x6700);
         };
