@@ -31,6 +31,12 @@ enum Command {
     },
     /// Render screens to PNG without a display.
     Screenshot(cli::screenshot::ScreenshotArgs),
+    /// Card readers: list them, read a card.
+    #[command(subcommand)]
+    Card(cli::card::CardCommand),
+    /// Printers: status, test page, render a document.
+    #[command(subcommand)]
+    Print(cli::print::PrintCommand),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,8 @@ fn main() -> ExitCode {
         Command::Run { config } => cli::run::run(&config, offset)
             .with_context(|| format!("running with configuration {}", config.display())),
         Command::Screenshot(args) => cli::screenshot::run(args),
+        Command::Card(command) => cli::card::run(command),
+        Command::Print(command) => cli::print::run(command),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,7 @@
 //! Subcommands of the `estation` binary. Each is a thin layer over the library.
 
+pub mod card;
 pub mod demo;
+pub mod print;
 pub mod run;
 pub mod screenshot;
