@@ -1,7 +1,7 @@
 # Kiosk screens, English.
 
 station-name = 24-Hour Government Service Station
-station-name-short = 24h Service Station
+station-name-short = e-Station 24h
 station-motto = Self-service, open day and night
 attract-open = Open 24 hours · Self-service available
 attract-degraded = Some services are unavailable right now
