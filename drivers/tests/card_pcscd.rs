@@ -11,7 +11,7 @@ use estation_drivers::card::virtual_card::{
 };
 use estation_drivers::card::{
     CardError, IdentityRecord, IdentitySource, PcscIdentitySource, Pin, ProfileId, ServiceRole,
-    list_readers,
+    default_reader, list_readers,
 };
 use support::vcard::MonitorThread;
 
@@ -44,6 +44,7 @@ fn reads_social_security_card_with_rare_gbk_name() {
     let card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).unwrap();
     assert_eq!(monitor.expect_inserted(), SOCIAL_SECURITY_ATR);
 
+    assert_eq!(default_reader().unwrap(), VPCD_READER);
     let readers = list_readers().unwrap();
     let vpcd = readers.iter().find(|r| r.name == VPCD_READER).unwrap();
     assert!(vpcd.card_present);
@@ -72,6 +73,7 @@ fn reads_social_security_card_with_rare_gbk_name() {
         PcscIdentitySource::new().read_identity(VPCD_READER, None),
         Err(CardError::NoCard(VPCD_READER.into()))
     );
+    assert_eq!(default_reader(), Err(CardError::NoCard(VPCD_READER.into())));
 }
 
 #[test]

@@ -92,13 +92,24 @@ pub fn list_readers() -> Result<Vec<ReaderInfo>, CardError> {
         .collect())
 }
 
+/// The reader `estation card read` uses without `--reader`: the first one
+/// holding a card. `NoReader` without readers, `NoCard(first reader)` when all
+/// are empty.
+pub fn default_reader() -> Result<String, CardError> {
+    let readers = list_readers()?;
+    if let Some(with_card) = readers.iter().find(|r| r.card_present) {
+        return Ok(with_card.name.clone());
+    }
+    match readers.into_iter().next() {
+        Some(first) => Err(CardError::NoCard(first.name)),
+        None => Err(CardError::NoReader),
+    }
+}
+
 fn establish() -> Result<pcsc::Context, CardError> {
-    pcsc::Context::establish(pcsc::Scope::System).map_err(|e| match e {
-        pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::NoReadersAvailable => {
-            CardError::ServiceUnavailable(e.to_string())
-        }
-        other => CardError::ServiceUnavailable(other.to_string()),
-    })
+    // Establishing only fails when the service cannot be reached.
+    pcsc::Context::establish(pcsc::Scope::System)
+        .map_err(|e| CardError::ServiceUnavailable(e.to_string()))
 }
 
 /// What a read cost, for diagnostics and the benchmark.
