@@ -11,7 +11,11 @@ fn screen_names() -> Vec<String> {
         .args(["screenshot", "--list"])
         .output()
         .expect("estation runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout)
         .expect("utf-8")
         .lines()
@@ -44,7 +48,11 @@ fn ink_ratio(image: &image::RgbImage) -> f64 {
     for p in image.pixels() {
         *counts.entry(p.0).or_insert(0u64) += 1;
     }
-    let background = counts.iter().max_by_key(|(_, n)| **n).map(|(c, _)| *c).expect("pixels");
+    let background = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(c, _)| *c)
+        .expect("pixels");
     let ink = image
         .pixels()
         .filter(|p| {
@@ -65,8 +73,22 @@ fn differing_pixels(a: &image::RgbImage, b: &image::RgbImage) -> usize {
 #[test]
 fn the_list_names_every_screen_once() {
     let names = screen_names();
-    for expected in ["attract", "language", "services", "insert-card", "certificate-preview", "printing", "take-paper", "rating", "goodbye", "error"] {
-        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    for expected in [
+        "attract",
+        "language",
+        "services",
+        "insert-card",
+        "certificate-preview",
+        "printing",
+        "take-paper",
+        "rating",
+        "goodbye",
+        "error",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
     }
     let mut unique = names.clone();
     unique.sort();
@@ -85,16 +107,29 @@ fn every_screen_renders_in_every_locale_and_mode_with_real_glyphs() {
                 .map(|locale| load(&dir.path().join(format!("{name}.{locale}{elderly}.png"))))
                 .collect();
             for (shot, locale) in shots.iter().zip(LOCALES) {
-                assert_eq!((shot.width(), shot.height()), (1080, 1920), "{name} {locale}");
+                assert_eq!(
+                    (shot.width(), shot.height()),
+                    (1080, 1920),
+                    "{name} {locale}"
+                );
                 let ink = ink_ratio(shot);
-                assert!(ink > 0.01, "{name}{elderly} {locale} looks empty ({ink:.4})");
+                assert!(
+                    ink > 0.01,
+                    "{name}{elderly} {locale} looks empty ({ink:.4})"
+                );
             }
             // Simplified and traditional texts differ in glyphs but mostly not in
             // length: missing glyphs (tofu boxes) would draw both the same.
             let cn_tw = differing_pixels(&shots[0], &shots[1]);
-            assert!(cn_tw > 500, "{name}{elderly}: zh-CN and zh-TW look the same ({cn_tw} px differ)");
+            assert!(
+                cn_tw > 500,
+                "{name}{elderly}: zh-CN and zh-TW look the same ({cn_tw} px differ)"
+            );
             let cn_en = differing_pixels(&shots[0], &shots[2]);
-            assert!(cn_en > 2000, "{name}{elderly}: zh-CN and en-US look the same ({cn_en} px differ)");
+            assert!(
+                cn_en > 2000,
+                "{name}{elderly}: zh-CN and en-US look the same ({cn_en} px differ)"
+            );
         }
     }
 }
@@ -104,7 +139,14 @@ fn elderly_mode_draws_larger_text() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (flag, file) in [(false, "normal.png"), (true, "elderly.png")] {
         let mut command = Command::new(BIN);
-        command.args(["screenshot", "--screen", "rating", "--locale", "en-US", "--out"]);
+        command.args([
+            "screenshot",
+            "--screen",
+            "rating",
+            "--locale",
+            "en-US",
+            "--out",
+        ]);
         command.arg(dir.path().join(file));
         if flag {
             command.arg("--elderly");
@@ -114,19 +156,56 @@ fn elderly_mode_draws_larger_text() {
     }
     let normal = ink_ratio(&load(&dir.path().join("normal.png")));
     let elderly = ink_ratio(&load(&dir.path().join("elderly.png")));
-    assert!(elderly > normal * 1.1, "elderly ink {elderly:.4} vs normal {normal:.4}");
+    assert!(
+        elderly > normal * 1.1,
+        "elderly ink {elderly:.4} vs normal {normal:.4}"
+    );
 }
 
 #[test]
 fn bad_arguments_fail_with_a_message() {
     for args in [
         vec!["screenshot", "--screen", "nowhere", "--out", "x.png"],
-        vec!["screenshot", "--screen", "attract", "--locale", "fr-FR", "--out", "x.png"],
-        vec!["screenshot", "--screen", "attract", "--out", "x.png", "--width", "10"],
+        vec![
+            "screenshot",
+            "--screen",
+            "attract",
+            "--locale",
+            "fr-FR",
+            "--out",
+            "x.png",
+        ],
+        vec![
+            "screenshot",
+            "--screen",
+            "attract",
+            "--out",
+            "x.png",
+            "--width",
+            "10",
+        ],
     ] {
-        let output = Command::new(BIN).args(&args).output().expect("estation runs");
+        let output = Command::new(BIN)
+            .args(&args)
+            .output()
+            .expect("estation runs");
         assert!(!output.status.success(), "{args:?} succeeded");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("estation:") || stderr.contains("error"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("estation:") || stderr.contains("error"),
+            "{args:?}: {stderr}"
+        );
     }
+}
+
+#[test]
+fn a_window_too_short_for_a_screen_is_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(BIN)
+        .args(["screenshot", "--screen", "rating", "--locale", "en-US", "--elderly", "--height", "1000", "--out"])
+        .arg(dir.path().join("short.png"))
+        .output()
+        .expect("estation runs");
+    assert_eq!(output.status.code(), Some(3), "overflow must fail the command");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("rating en-US elderly"));
 }

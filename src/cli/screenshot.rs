@@ -80,13 +80,28 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
     bridge::install_translator(&ui, translator.clone());
     let samples = Samples::new();
     slint::ComponentHandle::show(&ui)?;
+    let mut overflowing = Vec::new();
     for (screen, locale, elderly, out) in jobs {
         let view = sample_view(&samples, &translator, screen, locale, elderly);
         bridge::present(&ui, &view);
         window
             .save_png(&out)
             .with_context(|| format!("rendering {} ({locale})", screen.name()))?;
+        if ui.get_layout_overflow() {
+            overflowing.push(format!(
+                "{} {locale}{}",
+                screen.name(),
+                if elderly { " elderly" } else { "" }
+            ));
+        }
         println!("{}", out.display());
     }
-    Ok(ExitCode::SUCCESS)
+    if overflowing.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for screen in &overflowing {
+            eprintln!("estation: content does not fit the window: {screen}");
+        }
+        Ok(ExitCode::from(3))
+    }
 }
