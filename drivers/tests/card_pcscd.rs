@@ -274,3 +274,20 @@ fn sharing_violation_and_unknown_reader() {
         Err(CardError::ReaderUnplugged)
     );
 }
+
+#[test]
+fn monitor_reports_a_card_present_at_start() {
+    let Some(_pcscd) = harness::acquire_or_skip("monitor_reports_a_card_present_at_start") else {
+        return;
+    };
+    let first = MonitorThread::start();
+    let _card = insert(
+        &first,
+        VirtualCardSpec::service_card(ServiceCardFixture::sample()),
+    );
+    first.stop();
+    // A kiosk started with a card already in the reader still hears about it.
+    let second = MonitorThread::start();
+    let atr = second.expect_inserted();
+    assert_eq!(atr, estation_drivers::card::profile::service_card::ATR);
+}

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use super::{CardError, CardEvent};
 
-/// Longest single wait in `SCardGetStatusChange`. Events end a wait at once;
-/// the bound only matters if a cancel lands between the cancelled-flag check and
-/// the start of the wait (pcsc-lite drops such a cancel), capping how late the
-/// monitor notices it.
+/// Longest single wait in `SCardGetStatusChange`. Events end a wait at once and
+/// a cancel is repeated until it lands, so this is only a last-resort bound on
+/// how late the monitor can notice a cancel.
 const WAIT_SLICE: Duration = Duration::from_secs(5);
+/// Interval at which a cancel is repeated until the monitor stops.
+const CANCEL_RETRY: Duration = Duration::from_millis(20);
 /// Backoff between attempts to reach pcscd while it is away.
 const RECONNECT_MIN: Duration = Duration::from_millis(100);
 const RECONNECT_MAX: Duration = Duration::from_secs(2);
@@ -40,17 +41,32 @@ pub struct MonitorCanceller {
 }
 
 impl MonitorCanceller {
-    /// Makes [`CardMonitor::run`] return `Ok(())` soon; idempotent.
+    /// Makes [`CardMonitor::run`] return `Ok(())` soon; idempotent and
+    /// non-blocking.
     pub fn cancel(&self) {
         self.shared.cancelled.store(true, Ordering::SeqCst);
-        if let Some(context) = self
-            .shared
-            .context
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            let _ = context.cancel();
+        if self.interrupt_wait() {
+            // pcsc-lite ignores a cancel that arrives before the wait has
+            // started, so a helper repeats it until the monitor lets go of its
+            // context (the monitor clears the slot when it stops watching).
+            let shared = Arc::clone(&self.shared);
+            let _ = std::thread::Builder::new()
+                .name("card-monitor-cancel".into())
+                .spawn(move || {
+                    let canceller = MonitorCanceller { shared };
+                    let deadline = std::time::Instant::now() + WAIT_SLICE;
+                    while std::time::Instant::now() < deadline {
+                        let guard = canceller
+                            .shared
+                            .wake_lock
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner);
+                        let _ = canceller.shared.wake.wait_timeout(guard, CANCEL_RETRY);
+                        if !canceller.interrupt_wait() {
+                            break;
+                        }
+                    }
+                });
         }
         let _guard = self
             .shared
@@ -58,6 +74,23 @@ impl MonitorCanceller {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         self.shared.wake.notify_all();
+    }
+
+    /// Cancels the monitor's pending wait; false once it holds no context.
+    fn interrupt_wait(&self) -> bool {
+        match self
+            .shared
+            .context
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            Some(context) => {
+                let _ = context.cancel();
+                true
+            }
+            None => false,
+        }
     }
 }
 
