@@ -27,6 +27,10 @@ enum Command {
         /// Offset of the service centre's time zone, in hours from UTC.
         #[arg(long, default_value_t = 8, allow_hyphen_values = true)]
         utc_offset_hours: i8,
+        /// Origin of the links residents open on their phones, e.g.
+        /// "https://estation.example.gov.cn" (default: http://<listen address>).
+        #[arg(long)]
+        public_base_url: Option<String>,
     },
     /// Register a kiosk (or replace its token) and print the new token.
     KioskAdd {
@@ -63,10 +67,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db,
             listen,
             utc_offset_hours,
+            public_base_url,
         } => {
             let options = ServerOptions {
                 listen,
                 utc_offset: UtcOffset::from_hms(utc_offset_hours, 0, 0)?,
+                public_base_url,
                 ..ServerOptions::default()
             };
             let state = server::open_state(&db, &options).await?;

@@ -108,13 +108,43 @@ impl LocalizedStatic {
     }
 }
 
+/// A contribution history, relative to the service's current month so that the
+/// demo always has recent data: each span runs from `from` to `to` whole months
+/// before the current month (so `to: 1` is "up to last month"), both included.
 #[derive(Clone, Copy)]
 pub struct ContributionPlan {
     pub employer: &'static str,
     pub base_yuan: i64,
-    /// (year, month) of the first and last month paid.
-    pub first: (i32, u8),
-    pub last: (i32, u8),
+    pub spans: &'static [MonthsAgo],
+}
+
+/// An inclusive run of months, counted back from the current month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonthsAgo {
+    pub from: u32,
+    pub to: u32,
+}
+
+impl ContributionPlan {
+    /// The months paid, as "YYYY-MM", when the current month is `today`'s.
+    pub fn months(&self, today: time::Date) -> Vec<String> {
+        let current = today.year() * 12 + i32::from(u8::from(today.month())) - 1;
+        let mut months: Vec<i32> = self
+            .spans
+            .iter()
+            .flat_map(|span| {
+                let from = current - i32::try_from(span.from).unwrap_or(0);
+                let to = current - i32::try_from(span.to).unwrap_or(0);
+                from..=to
+            })
+            .collect();
+        months.sort_unstable();
+        months.dedup();
+        months
+            .into_iter()
+            .map(|m| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1))
+            .collect()
+    }
 }
 
 const HEAD: LocalizedStatic = LocalizedStatic {
@@ -139,11 +169,11 @@ pub const RESIDENT_RECORDS: &[ResidentRecord] = &[
         address: "浙江省杭州市滨江区长河街道江虹路 88 号 3 幢 1201 室",
         household_head: "张伟",
         relationship: HEAD,
+        // Five years without a break, up to last month.
         contributions: Some(ContributionPlan {
             employer: "杭州滨江精密机械有限公司",
             base_yuan: 8_600,
-            first: (2023, 1),
-            last: (2025, 5),
+            spans: &[MonthsAgo { from: 60, to: 1 }],
         }),
     },
     ResidentRecord {
@@ -151,11 +181,11 @@ pub const RESIDENT_RECORDS: &[ResidentRecord] = &[
         address: "浙江省金华市金东区多湖街道光南路 166 号",
         household_head: "周建国",
         relationship: SPOUSE,
+        // A three-month gap (between jobs) inside the last 12 months.
         contributions: Some(ContributionPlan {
             employer: "金华东方纺织品有限公司",
             base_yuan: 5_200,
-            first: (2024, 3),
-            last: (2025, 5),
+            spans: &[MonthsAgo { from: 30, to: 9 }, MonthsAgo { from: 5, to: 1 }],
         }),
     },
     ResidentRecord {
@@ -166,8 +196,7 @@ pub const RESIDENT_RECORDS: &[ResidentRecord] = &[
         contributions: Some(ContributionPlan {
             employer: "广州海珠电子科技有限公司",
             base_yuan: 12_000,
-            first: (2022, 7),
-            last: (2025, 4),
+            spans: &[MonthsAgo { from: 40, to: 1 }],
         }),
     },
     ResidentRecord {
@@ -175,11 +204,11 @@ pub const RESIDENT_RECORDS: &[ResidentRecord] = &[
         address: "陕西省咸阳市秦都区渭阳西路 12 号",
         household_head: "陈𠮷祥",
         relationship: HEAD,
+        // Stopped paying years ago: nothing in the default period.
         contributions: Some(ContributionPlan {
             employer: "咸阳市灵活就业人员",
             base_yuan: 3_900,
-            first: (2015, 1),
-            last: (2020, 1),
+            spans: &[MonthsAgo { from: 130, to: 70 }],
         }),
     },
     ResidentRecord {
@@ -330,16 +359,10 @@ pub fn services() -> Vec<Service> {
     ]
 }
 
-/// Form fields a submission service requires.
-pub fn required_fields(service_id: &str) -> &'static [&'static str] {
-    match service_id {
-        "address-change" => &["new_address", "phone"],
-        _ => &[],
-    }
-}
-
 pub struct DemoApplication {
     pub application_number: &'static str,
+    /// ID number of the resident who applied; their card finds it.
+    pub applicant_id_number: &'static str,
     pub service_name: LocalizedText,
     pub status: ApplicationStatus,
     pub submitted_on: &'static str,
@@ -368,6 +391,7 @@ pub fn applications() -> Vec<DemoApplication> {
     vec![
         DemoApplication {
             application_number: "SQ2025060100012",
+            applicant_id_number: "330106198503122314",
             service_name: address_change.clone(),
             status: ApplicationStatus::UnderReview,
             submitted_on: "2025-06-01",
@@ -381,6 +405,7 @@ pub fn applications() -> Vec<DemoApplication> {
         },
         DemoApplication {
             application_number: "SQ2025052000007",
+            applicant_id_number: "330702199207081628",
             service_name: text(
                 "灵活就业人员参保登记",
                 "靈活就業人員參保登記",
@@ -416,6 +441,7 @@ pub fn applications() -> Vec<DemoApplication> {
         },
         DemoApplication {
             application_number: "SQ2025041500003",
+            applicant_id_number: "330106198503122314",
             service_name: text(
                 "社保关系转移",
                 "社保關係轉移",
@@ -433,6 +459,7 @@ pub fn applications() -> Vec<DemoApplication> {
         },
         DemoApplication {
             application_number: "SQ2025061000021",
+            applicant_id_number: "330702199207081628",
             service_name: text("生育津贴申领", "生育津貼申領", "Maternity allowance"),
             status: ApplicationStatus::Rejected,
             submitted_on: "2025-06-10",
@@ -461,6 +488,10 @@ pub struct DemoGoods {
 
 pub struct DemoOriginCertificate {
     pub application_number: &'static str,
+    /// Producer box of the form: name, address, country.
+    pub producer: &'static str,
+    /// Invoice number and date, as printed in the item table.
+    pub invoice: &'static str,
     pub exporter_code: &'static str,
     pub exporter_name: &'static str,
     pub exporter_address: &'static str,
@@ -483,6 +514,8 @@ pub fn origin_certificates() -> Vec<DemoOriginCertificate> {
     vec![
         DemoOriginCertificate {
             application_number: "CO2025330100001",
+            producer: "杭州滨江精密机械有限公司 / Hangzhou Binjiang Precision Machinery Co., Ltd., Hangzhou, China",
+            invoice: "BJ-INV-250518 / 2025-05-18",
             exporter_code: "3301960001",
             exporter_name: "杭州滨江精密机械有限公司",
             exporter_address: "浙江省杭州市滨江区江南大道 3850 号",
@@ -510,6 +543,8 @@ pub fn origin_certificates() -> Vec<DemoOriginCertificate> {
         },
         DemoOriginCertificate {
             application_number: "CO2025330700002",
+            producer: "金华东方纺织品有限公司 / Jinhua Oriental Textiles Co., Ltd., Jinhua, China",
+            invoice: "JD-2025-0601 / 2025-06-01",
             exporter_code: "3307960002",
             exporter_name: "金华东方纺织品有限公司",
             exporter_address: "浙江省金华市金东区金港大道 188 号",
@@ -533,6 +568,8 @@ pub fn origin_certificates() -> Vec<DemoOriginCertificate> {
         },
         DemoOriginCertificate {
             application_number: "CO2025440100003",
+            producer: "广州海珠电子科技有限公司 / Guangzhou Haizhu Electronics Technology Co., Ltd., Guangzhou, China",
+            invoice: "HZ250525-03 / 2025-05-25",
             exporter_code: "4401960003",
             exporter_name: "广州海珠电子科技有限公司",
             exporter_address: "广东省广州市海珠区琶洲大道 8 号",
@@ -577,6 +614,47 @@ mod tests {
                 .iter()
                 .any(|r| r.name.contains('𠮷') || r.name.contains('堃'))
         );
+    }
+
+    #[test]
+    fn contribution_plans_are_relative_to_the_current_month() {
+        let today = time::macros::date!(2026 - 01 - 15);
+        let plan = |card: &str| {
+            RESIDENT_RECORDS
+                .iter()
+                .find(|r| r.card_number == card)
+                .and_then(|r| r.contributions)
+        };
+        let first = plan(DEMO_RESIDENTS[0].card_number).unwrap().months(today);
+        assert_eq!(first.len(), 60);
+        assert_eq!(first.last().unwrap(), "2025-12");
+        assert_eq!(first.first().unwrap(), "2021-01");
+        let gap = plan(DEMO_RESIDENTS[1].card_number).unwrap().months(today);
+        for missing in ["2025-05", "2025-06", "2025-07"] {
+            assert!(!gap.contains(&missing.to_owned()), "{missing}");
+        }
+        assert!(gap.contains(&"2025-04".to_owned()) && gap.contains(&"2025-08".to_owned()));
+        assert!(plan(DEMO_RESIDENTS[4].card_number).is_none());
+    }
+
+    #[test]
+    fn demo_applications_belong_to_demo_residents() {
+        for app in applications() {
+            assert!(
+                DEMO_RESIDENTS
+                    .iter()
+                    .any(|r| r.id_number == app.applicant_id_number),
+                "{}",
+                app.application_number
+            );
+            assert!(crate::wire::is_application_number(app.application_number));
+        }
+        for origin in origin_certificates() {
+            assert!(crate::wire::is_application_number(
+                origin.application_number
+            ));
+            assert!(crate::wire::is_exporter_code(origin.exporter_code));
+        }
     }
 
     #[test]

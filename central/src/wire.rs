@@ -263,12 +263,137 @@ pub fn mask_id_number(id_number: &str) -> String {
 // ---------------------------------------------------------------- certificates
 
 /// An inclusive range of months, "YYYY-MM".
+///
+/// Accepted by the service ([`Period::check`]): both ends are "YYYY-MM" with a
+/// month 01–12, `from` is not after `to`, the range spans at most
+/// [`MAX_PERIOD_MONTHS`] months, starts no earlier than [`EARLIEST_PERIOD_MONTH`]
+/// and ends no later than the current month. Anything else is refused with
+/// `validation-failed` (shown to the resident as "invalid input").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Period {
     #[schema(example = "2024-01")]
     pub from: String,
     #[schema(example = "2024-12")]
     pub to: String,
+}
+
+/// Longest period a certificate may cover, in months.
+pub const MAX_PERIOD_MONTHS: i32 = 120;
+/// First month a period may start with (records before it are not online).
+pub const EARLIEST_PERIOD_MONTH: &str = "1990-01";
+
+/// Why a [`Period`] is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("period months must be YYYY-MM with a month from 01 to 12")]
+    Malformed,
+    #[error("the period must not end before it starts")]
+    Backwards,
+    #[error("the period may span at most 120 months")]
+    TooLong,
+    #[error("the period must not start before 1990-01")]
+    TooEarly,
+    #[error("the period must not end after the current month")]
+    InTheFuture,
+}
+
+/// Months since year 0 of a "YYYY-MM" text.
+fn month_number(yyyy_mm: &str) -> Option<i32> {
+    let (y, m) = yyyy_mm.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 || !(y.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i32 = y.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    (1..=12).contains(&m).then_some(y * 12 + m - 1)
+}
+
+fn month_text(number: i32) -> String {
+    format!(
+        "{:04}-{:02}",
+        number.div_euclid(12),
+        number.rem_euclid(12) + 1
+    )
+}
+
+fn current_month(today: time::Date) -> i32 {
+    today.year() * 12 + i32::from(u8::from(today.month())) - 1
+}
+
+impl Period {
+    fn between(from: i32, to: i32) -> Period {
+        Period {
+            from: month_text(from),
+            to: month_text(to),
+        }
+    }
+
+    /// The default period: the 12 whole months before the month of `today`.
+    pub fn default_for(today: time::Date) -> Period {
+        PeriodChoice::Last12Months.period(today)
+    }
+
+    /// Number of months covered, both ends included, when well formed.
+    pub fn months(&self) -> Option<i32> {
+        Some(month_number(&self.to)? - month_number(&self.from)? + 1)
+    }
+
+    /// Checks the period against the rules above, `today` being the service's date.
+    pub fn check(&self, today: time::Date) -> Result<(), PeriodError> {
+        let (Some(from), Some(to)) = (month_number(&self.from), month_number(&self.to)) else {
+            return Err(PeriodError::Malformed);
+        };
+        if from > to {
+            return Err(PeriodError::Backwards);
+        }
+        if to - from >= MAX_PERIOD_MONTHS {
+            return Err(PeriodError::TooLong);
+        }
+        if month_number(EARLIEST_PERIOD_MONTH).is_some_and(|earliest| from < earliest) {
+            return Err(PeriodError::TooEarly);
+        }
+        if to > current_month(today) {
+            return Err(PeriodError::InTheFuture);
+        }
+        Ok(())
+    }
+}
+
+/// The periods the kiosk offers for payment certificates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeriodChoice {
+    /// The 12 whole months before the current one (the default).
+    #[serde(rename = "last-12-months")]
+    Last12Months,
+    /// The 24 whole months before the current one.
+    #[serde(rename = "last-24-months")]
+    Last24Months,
+    /// January of this year up to and including the current month.
+    ThisYear,
+    /// January to December of last year.
+    LastYear,
+}
+
+impl PeriodChoice {
+    pub const ALL: [PeriodChoice; 4] = [
+        PeriodChoice::Last12Months,
+        PeriodChoice::Last24Months,
+        PeriodChoice::ThisYear,
+        PeriodChoice::LastYear,
+    ];
+
+    /// The months this choice means on `today` (the kiosk's local date).
+    pub fn period(self, today: time::Date) -> Period {
+        let current = current_month(today);
+        let january = today.year() * 12;
+        match self {
+            PeriodChoice::Last12Months => Period::between(current - 12, current - 1),
+            PeriodChoice::Last24Months => Period::between(current - 24, current - 1),
+            PeriodChoice::ThisYear => Period::between(january, current),
+            PeriodChoice::LastYear => Period::between(january - 12, january - 1),
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -280,7 +405,9 @@ pub struct IssueCertificateRequest {
     pub name: String,
     /// Language of the labels on the printed document.
     pub locale: Locale,
-    /// Months covered (payment certificates); the last 12 months when absent.
+    /// Months covered (payment certificates); the 12 whole months before the
+    /// current one when absent. See [`Period`] for the accepted range and
+    /// [`PeriodChoice`] for the periods a kiosk offers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
 }
@@ -668,6 +795,50 @@ pub struct ApplicationProgress {
     pub steps: Vec<ProgressStep>,
     /// Materials still missing, empty when none.
     pub missing: Vec<LocalizedText>,
+    /// The same progress laid out for the generic certificate layout, in the
+    /// requested locale. Informational, not signed: its "code" is the
+    /// application number, which its QR also carries for the service counter.
+    pub document: PrintableDocument,
+}
+
+/// The applications of the resident identified by a card.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationsLookupRequest {
+    pub card_number: String,
+    /// Citizen ID number (GB 11643) read from the card.
+    pub id_number: String,
+    /// Language of the labels of the printable document.
+    #[serde(default)]
+    pub locale: Locale,
+}
+
+impl fmt::Debug for ApplicationsLookupRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplicationsLookupRequest")
+            .field("locale", &self.locale)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line of a resident's list of applications.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationSummary {
+    pub application_number: String,
+    pub service_name: LocalizedText,
+    pub status: ApplicationStatus,
+    /// "YYYY-MM-DD".
+    pub submitted_on: String,
+    /// "YYYY-MM-DD" of the latest step with a date.
+    pub updated_on: String,
+}
+
+/// A resident's own applications, newest first, and a printable list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResidentApplications {
+    pub applications: Vec<ApplicationSummary>,
+    /// The list for the generic certificate layout. Informational, not signed;
+    /// its QR carries the application numbers, one per line.
+    pub document: PrintableDocument,
 }
 
 // ---------------------------------------------------------------- submissions, ratings
@@ -680,7 +851,8 @@ pub struct SubmissionRequest {
     pub card_number: String,
     pub id_number: String,
     pub name: String,
-    /// Form fields by field id, e.g. "new_address", "phone".
+    /// Form fields by field id, e.g. "new_address", "phone"; the rules are in
+    /// [`SubmissionForm`] (`GET /v1/services/{id}/form`).
     pub fields: BTreeMap<String, String>,
 }
 
@@ -695,11 +867,45 @@ impl fmt::Debug for SubmissionRequest {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SubmissionReceipt {
-    /// Printed on the resident's receipt; quoted at the service centre.
+    /// Printed on the resident's receipt; quoted at the service centre. It is
+    /// also the application number for the progress inquiry.
     pub receipt_number: String,
     pub service_id: String,
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
+    /// The receipt to print, in the language of the request's
+    /// `Accept-Language` header (zh-CN when absent).
+    pub receipt: ReceiptDocument,
+}
+
+/// A printable receipt, the shape of the printer's submission-receipt layout
+/// (`estation_drivers::print::layouts::ReceiptContent`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptDocument {
+    pub title: String,
+    /// (label, value) rows: service, time, the fields submitted (masked where
+    /// personal), …
+    pub rows: Vec<Field>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Caption of the reference number, e.g. "受理回执号".
+    pub reference_label: String,
+    /// The number the resident quotes later.
+    pub reference: String,
+    /// Printed as a QR code: the reference, for the service counter's scanner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_payload: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+}
+
+impl fmt::Debug for ReceiptDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceiptDocument")
+            .field("title", &self.title)
+            .field("rows", &self.rows.len())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -728,6 +934,392 @@ pub struct RatingRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RatingReceipt {
     pub rating_id: String,
+}
+
+// ---------------------------------------------------------------- submission forms
+
+/// What a form field holds, which decides the kiosk's input method and the rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormFieldKind {
+    /// Free text (CJK allowed); no control characters.
+    Text,
+    /// A telephone number: a mainland mobile number (11 digits, "1[3-9]…") or a
+    /// landline with its area code ("0" and 9 to 11 digits, one "-" allowed
+    /// after the area code).
+    Phone,
+    /// ASCII digits only, e.g. a postal code.
+    Digits,
+}
+
+/// One field of a submission form, with the rules the service applies; the
+/// kiosk applies the same ones (via [`FormFieldSpec::check`]) before it sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FormFieldSpec {
+    /// Key in [`SubmissionRequest::fields`].
+    pub id: String,
+    pub label: LocalizedText,
+    /// Short help shown under the field.
+    pub hint: LocalizedText,
+    pub kind: FormFieldKind,
+    pub required: bool,
+    /// Length limits in characters (Unicode scalar values), after trimming.
+    pub min_chars: u32,
+    pub max_chars: u32,
+    /// Printed masked on receipts (phone numbers): only the first 3 and last 4
+    /// characters show.
+    pub masked_on_receipt: bool,
+}
+
+/// Why a field value is refused.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, thiserror::Error,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldProblem {
+    #[error("required")]
+    Missing,
+    #[error("too short")]
+    TooShort,
+    #[error("too long")]
+    TooLong,
+    #[error("not a valid value for this field")]
+    Invalid,
+    #[error("not a field of this form")]
+    Unknown,
+}
+
+impl FieldProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldProblem::Missing => "missing",
+            FieldProblem::TooShort => "too-short",
+            FieldProblem::TooLong => "too-long",
+            FieldProblem::Invalid => "invalid",
+            FieldProblem::Unknown => "unknown",
+        }
+    }
+}
+
+fn is_phone_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mobile = b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit);
+    let landline = || {
+        let digits: String = text.chars().filter(|c| *c != '-').collect();
+        let hyphens = text.len() - digits.len();
+        let hyphen_ok = match text.find('-') {
+            None => true,
+            // After a 3- or 4-digit area code ("010-", "0571-").
+            Some(i) => hyphens == 1 && (i == 3 || i == 4),
+        };
+        hyphen_ok
+            && digits.starts_with('0')
+            && (10..=12).contains(&digits.len())
+            && digits.bytes().all(|d| d.is_ascii_digit())
+    };
+    mobile || landline()
+}
+
+impl FormFieldSpec {
+    /// Checks one value (absent values are `None`); values are trimmed first.
+    pub fn check(&self, value: Option<&str>) -> Result<(), FieldProblem> {
+        let value = value.map(str::trim).unwrap_or_default();
+        if value.is_empty() {
+            return if self.required {
+                Err(FieldProblem::Missing)
+            } else {
+                Ok(())
+            };
+        }
+        let chars = u32::try_from(value.chars().count()).unwrap_or(u32::MAX);
+        if chars < self.min_chars {
+            return Err(FieldProblem::TooShort);
+        }
+        if chars > self.max_chars {
+            return Err(FieldProblem::TooLong);
+        }
+        let valid = match self.kind {
+            FormFieldKind::Text => !value.chars().any(char::is_control),
+            FormFieldKind::Phone => is_phone_number(value),
+            FormFieldKind::Digits => value.bytes().all(|b| b.is_ascii_digit()),
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(FieldProblem::Invalid)
+        }
+    }
+
+    /// The value as printed on a receipt.
+    pub fn receipt_value(&self, value: &str) -> String {
+        let value = value.trim();
+        if !self.masked_on_receipt {
+            return value.to_owned();
+        }
+        let count = value.chars().count();
+        value
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i < 3 || i + 4 >= count { c } else { '*' })
+            .collect()
+    }
+}
+
+/// The form of a [`ServiceKind::Submission`] service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionForm {
+    pub service_id: String,
+    /// In the order the kiosk asks for them.
+    pub fields: Vec<FormFieldSpec>,
+}
+
+impl SubmissionForm {
+    /// Every problem of a set of values: each field's rule, and no unknown field.
+    /// Empty when the values can be submitted.
+    pub fn problems(&self, values: &BTreeMap<String, String>) -> Vec<(String, FieldProblem)> {
+        let mut problems: Vec<(String, FieldProblem)> = self
+            .fields
+            .iter()
+            .filter_map(|f| {
+                f.check(values.get(&f.id).map(String::as_str))
+                    .err()
+                    .map(|p| (f.id.clone(), p))
+            })
+            .collect();
+        problems.extend(
+            values
+                .keys()
+                .filter(|k| !self.fields.iter().any(|f| &f.id == *k))
+                .map(|k| (k.clone(), FieldProblem::Unknown)),
+        );
+        problems
+    }
+}
+
+/// Id of the change-of-address submission service.
+pub const ADDRESS_CHANGE_SERVICE_ID: &str = "address-change";
+
+/// The forms this version of the contract defines, by service id. The service
+/// serves the same at `GET /v1/services/{id}/form`.
+pub fn submission_form(service_id: &str) -> Option<SubmissionForm> {
+    match service_id {
+        ADDRESS_CHANGE_SERVICE_ID => Some(SubmissionForm {
+            service_id: service_id.to_owned(),
+            fields: vec![
+                FormFieldSpec {
+                    id: "new_address".into(),
+                    label: LocalizedText::new("新居住地址", "新居住地址", "New address"),
+                    hint: LocalizedText::new(
+                        "省、市、区、街道、门牌号",
+                        "省、市、區、街道、門牌號",
+                        "Province, city, district, street and number",
+                    ),
+                    kind: FormFieldKind::Text,
+                    required: true,
+                    min_chars: 5,
+                    max_chars: 120,
+                    masked_on_receipt: false,
+                },
+                FormFieldSpec {
+                    id: "postal_code".into(),
+                    label: LocalizedText::new("邮政编码", "郵遞區號", "Postal code"),
+                    hint: LocalizedText::new(
+                        "6 位数字，可不填",
+                        "6 位數字，可不填",
+                        "6 digits, optional",
+                    ),
+                    kind: FormFieldKind::Digits,
+                    required: false,
+                    min_chars: 6,
+                    max_chars: 6,
+                    masked_on_receipt: false,
+                },
+                FormFieldSpec {
+                    id: "phone".into(),
+                    label: LocalizedText::new("联系电话", "聯絡電話", "Phone number"),
+                    hint: LocalizedText::new(
+                        "手机号或带区号的固定电话",
+                        "手機號或帶區號的固定電話",
+                        "Mobile, or landline with area code",
+                    ),
+                    kind: FormFieldKind::Phone,
+                    required: true,
+                    min_chars: 10,
+                    max_chars: 13,
+                    masked_on_receipt: true,
+                },
+            ],
+        }),
+        _ => None,
+    }
+}
+
+/// What a receipt says about where its submission stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiptState<'a> {
+    /// The central service accepted it under this receipt number.
+    Received { receipt_number: &'a str },
+    /// Stored at the kiosk, to be sent when the network is back; the reference
+    /// is the kiosk's own (the idempotency key, or a short form of it).
+    Queued { reference: &'a str },
+}
+
+/// The receipt of a submission, in `locale`. The service prints it with the
+/// receipt number; a kiosk that queued the submission offline prints the same
+/// shape with [`ReceiptState::Queued`].
+pub fn submission_receipt(
+    form: &SubmissionForm,
+    service_name: &LocalizedText,
+    values: &BTreeMap<String, String>,
+    state: ReceiptState<'_>,
+    received_at: &str,
+    locale: Locale,
+) -> ReceiptDocument {
+    let tr = |zh_cn: &str, zh_tw: &str, en_us: &str| {
+        LocalizedText::new(zh_cn, zh_tw, en_us)
+            .for_locale(locale)
+            .to_owned()
+    };
+    let mut rows = vec![
+        Field {
+            label: tr("事项", "事項", "Service"),
+            value: service_name.for_locale(locale).to_owned(),
+        },
+        Field {
+            label: tr("提交时间", "提交時間", "Submitted"),
+            value: received_at.to_owned(),
+        },
+    ];
+    rows.extend(form.fields.iter().filter_map(|f| {
+        let value = values
+            .get(&f.id)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())?;
+        Some(Field {
+            label: f.label.for_locale(locale).to_owned(),
+            value: f.receipt_value(value),
+        })
+    }));
+    let (reference_label, reference, notes) = match state {
+        ReceiptState::Received { receipt_number } => (
+            tr("受理回执号", "受理回執號", "Receipt number"),
+            receipt_number.to_owned(),
+            vec![tr(
+                "材料已提交。可凭回执号在自助终端或服务窗口查询办理进度。",
+                "材料已提交。可憑回執號在自助終端或服務窗口查詢辦理進度。",
+                "Your submission has been received. Use the receipt number to check its progress at a kiosk or a service counter.",
+            )],
+        ),
+        ReceiptState::Queued { reference } => (
+            tr("本机登记号", "本機登記號", "Kiosk reference"),
+            reference.to_owned(),
+            vec![tr(
+                "网络暂时中断：材料已保存在本机，网络恢复后自动提交，无需再来。受理回执号可凭本机登记号在服务窗口查询。",
+                "網路暫時中斷：材料已保存在本機，網路恢復後自動提交，無需再來。受理回執號可憑本機登記號在服務窗口查詢。",
+                "The network is down: your submission is stored in this kiosk and will be sent automatically when the network is back; you do not need to come again. Quote the kiosk reference at a service counter to get the receipt number.",
+            )],
+        ),
+    };
+    ReceiptDocument {
+        title: tr("材料提交回执", "材料提交回執", "Submission receipt"),
+        rows,
+        notes,
+        reference_label,
+        qr_payload: Some(reference.clone()),
+        reference,
+        footer: Some(tr(
+            "请妥善保管本回执",
+            "請妥善保管本回執",
+            "Please keep this receipt",
+        )),
+    }
+}
+
+/// Whether `text` has the shape of an application number: two capital
+/// letters and 13 digits ("SQ2025060100012", "CO2025330100001"), or a
+/// submission receipt number ("RC20250601-000001"). For input masks; the
+/// service decides whether it exists.
+pub fn is_application_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let letters = |s: &[u8]| s.iter().all(u8::is_ascii_uppercase);
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    (b.len() == 15 && letters(&b[..2]) && digits(&b[2..]))
+        || (b.len() == 17
+            && &b[..2] == b"RC"
+            && digits(&b[2..10])
+            && b[10] == b'-'
+            && digits(&b[11..]))
+}
+
+/// Whether `text` has the shape of an exporter code: 10 digits.
+pub fn is_exporter_code(text: &str) -> bool {
+    text.len() == 10 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+// ---------------------------------------------------------------- origin forms
+
+/// One box of a form: its printed label and what is written in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+pub struct FormBox {
+    pub label: String,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// An approved certificate of origin laid out as the agreement's form (boxes,
+/// item table, declaration), bilingual. The verification code and QR are those
+/// of the signed document (`…/document`), so the printed form verifies at
+/// `/v1/verify/{certificate number}`. Maps one to one onto the printer's
+/// `OriginFormContent`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OriginCertificateForm {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtitle: Option<String>,
+    pub certificate_no: FormBox,
+    pub issued_in: FormBox,
+    pub exporter: FormBox,
+    pub producer: FormBox,
+    pub importer: FormBox,
+    pub transport: FormBox,
+    pub official_use: FormBox,
+    /// Item number, marks and packages, description, HS code, origin
+    /// criterion, country of origin, quantity, invoice number and date.
+    pub item_headers: Vec<String>,
+    pub items: Vec<Vec<String>>,
+    pub remarks: FormBox,
+    pub declaration: FormBox,
+    pub certification: FormBox,
+    pub verification_code: String,
+    pub verification_label: String,
+    pub qr_payload: String,
+}
+
+// ---------------------------------------------------------------- phone links
+
+/// Default life of a phone link, in seconds.
+pub const PHONE_LINK_TTL_SECS: i64 = 600;
+
+/// A short-lived link that opens one issued certificate on the resident's
+/// phone (shown as a QR on the kiosk). The URL holds an unguessable token;
+/// anyone holding it can read the certificate until `expires_at`, so it is
+/// never logged or printed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PhoneLink {
+    pub url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl fmt::Debug for PhoneLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PhoneLink")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 // ---------------------------------------------------------------- heartbeat

@@ -218,6 +218,20 @@ async fn document_matches_the_committed_file_and_every_answer_matches_the_docume
         .await
         .unwrap();
     assert_conforms(&doc, "CertificateVerification", &verification);
+    let certificate_id = issued["certificate_id"].as_str().unwrap();
+    let link: Value = h
+        .post(
+            &format!("/v1/certificates/{certificate_id}/phone-link"),
+            "doc-5",
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_conforms(&doc, "PhoneLink", &link);
 
     let r = &DEMO_RESIDENTS[1];
     let identity: Value = h
@@ -236,6 +250,19 @@ async fn document_matches_the_committed_file_and_every_answer_matches_the_docume
         .await
         .unwrap();
     assert_conforms(&doc, "Identity", &identity);
+    let applications: Value = h
+        .http
+        .post(h.url("/v1/applications/lookup"))
+        .header(KIOSK_ID_HEADER, h.central.kiosk_id())
+        .bearer_auth(h.central.kiosk_token())
+        .json(&json!({"card_number": r.card_number, "id_number": r.id_number, "locale": "zh-TW"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_conforms(&doc, "ResidentApplications", &applications);
 
     for (path, schema) in [
         (
@@ -250,6 +277,15 @@ async fn document_matches_the_committed_file_and_every_answer_matches_the_docume
             "/v1/origin-certificates/CO2025330100001/document?exporter_code=3301960001",
             "PrintableDocument",
         ),
+        (
+            "/v1/applications/SQ2025052000007/progress?locale=en-US",
+            "ApplicationProgress",
+        ),
+        (
+            "/v1/origin-certificates/CO2025330100001/form?exporter_code=3301960001",
+            "OriginCertificateForm",
+        ),
+        ("/v1/services/address-change/form", "SubmissionForm"),
         ("/v1/config", "SignedConfig"),
         ("/v1/applications/NOPE/progress", "Problem"),
     ] {

@@ -17,7 +17,6 @@ use super::documents::{self, OriginForm};
 use super::error::ApiError;
 use super::store::{rfc3339, sha256};
 use super::{AppState, AuthenticatedKiosk};
-use crate::seed;
 use crate::wire::*;
 
 /// JSON body extractor whose rejections are problem documents.
@@ -51,7 +50,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> Response {
 }
 
 /// Runs blocking database work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -59,7 +58,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| ApiError::internal())?
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let missing = || {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -80,6 +79,17 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
         return Err(missing().detail("the key must be 1 to 128 visible ASCII characters"));
     }
     Ok(key.to_owned())
+}
+
+/// The first language of `Accept-Language`, for documents in an answer whose
+/// request has no locale member.
+fn request_locale(headers: &HeaderMap) -> Locale {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|tag| Locale::from_tag(tag.split(';').next().unwrap_or_default().trim()))
+        .unwrap_or_default()
 }
 
 fn request_hash<T: serde::Serialize>(endpoint: &str, body: &T) -> [u8; 32] {
@@ -118,7 +128,7 @@ fn service_from_row(
 const SERVICE_COLUMNS: &str =
     "id, category_id, kind, needs_card, name_json, description_json, opening_hours_json";
 
-fn load_service(
+pub(super) fn load_service(
     conn: &rusqlite::Connection,
     id: &str,
     now: OffsetDateTime,
@@ -175,7 +185,7 @@ fn identity_mismatch() -> ApiError {
 }
 
 /// Finds the resident and checks the details read from the card.
-fn authenticate_resident(
+pub(super) fn authenticate_resident(
     conn: &rusqlite::Connection,
     card_number: &str,
     id_number: &str,
@@ -482,22 +492,25 @@ pub struct ExporterQuery {
     pub exporter_code: String,
 }
 
-struct OriginRow {
-    summary: OriginCertificateSummary,
-    exporter_address: String,
-    consignee: String,
-    transport: String,
-    goods: Vec<[String; 4]>,
+pub(super) struct OriginRow {
+    pub(super) summary: OriginCertificateSummary,
+    pub(super) exporter_address: String,
+    pub(super) consignee: String,
+    pub(super) transport: String,
+    pub(super) goods: Vec<[String; 4]>,
+    pub(super) producer: String,
+    pub(super) invoice: String,
 }
 
-fn load_origin(
+pub(super) fn load_origin(
     conn: &rusqlite::Connection,
     application_number: &str,
     exporter_code: &str,
 ) -> Result<OriginRow, ApiError> {
     let row = conn
         .query_row(
-            "SELECT summary_json, exporter_address, consignee, transport, goods_json
+            "SELECT summary_json, exporter_address, consignee, transport, goods_json,
+                    COALESCE(producer, ''), COALESCE(invoice, '')
              FROM origin_certificates WHERE application_number = ?1 AND exporter_code = ?2",
             params![application_number.trim(), exporter_code.trim()],
             |r| {
@@ -507,13 +520,16 @@ fn load_origin(
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
                 ))
             },
         )
         .optional()?;
     // One answer for "no such application" and "wrong exporter code", so the
     // code cannot be guessed application by application.
-    let Some((summary, exporter_address, consignee, transport, goods)) = row else {
+    let Some((summary, exporter_address, consignee, transport, goods, producer, invoice)) = row
+    else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ProblemCode::OriginCertificateNotFound,
@@ -526,16 +542,18 @@ fn load_origin(
         consignee,
         transport,
         goods: serde_json::from_str(&goods)?,
+        producer,
+        invoice,
     })
 }
 
-struct SignedOrigin {
-    document: PrintableDocument,
-    signature: String,
-    issued_at: OffsetDateTime,
+pub(super) struct SignedOrigin {
+    pub(super) document: PrintableDocument,
+    pub(super) signature: String,
+    pub(super) issued_at: OffsetDateTime,
 }
 
-fn signed_origin_document(
+pub(super) fn signed_origin_document(
     conn: &rusqlite::Connection,
     state: &AppState,
     application_number: &str,
@@ -633,10 +651,91 @@ pub async fn origin_certificate_document(
 
 // ---------------------------------------------------------------- applications
 
-/// Application progress: steps, dates and what is still missing.
+/// Language of a printable document in a GET answer.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocaleQuery {
+    /// "zh-CN" (default), "zh-TW" or "en-US".
+    #[param(value_type = Option<String>)]
+    pub locale: Option<Locale>,
+}
+
+/// Loads one application's progress with its printable document.
+pub(super) fn load_progress(
+    conn: &rusqlite::Connection,
+    application_number: &str,
+    locale: Locale,
+    printed_at: &str,
+) -> Result<ApplicationProgress, ApiError> {
+    let row = conn
+        .query_row(
+            "SELECT application_number, service_name_json, status, submitted_on,
+                    expected_completion, steps_json, missing_json
+             FROM applications WHERE application_number = ?1",
+            params![application_number.trim().to_ascii_uppercase()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((
+        application_number,
+        service_name,
+        status,
+        submitted_on,
+        expected_completion,
+        steps,
+        missing,
+    )) = row
+    else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ProblemCode::ApplicationNotFound,
+            "No application with this number",
+        ));
+    };
+    let service_name: LocalizedText = serde_json::from_str(&service_name)?;
+    let status: ApplicationStatus = serde_json::from_str(&status)?;
+    let steps: Vec<ProgressStep> = serde_json::from_str(&steps)?;
+    let missing: Vec<LocalizedText> = serde_json::from_str(&missing)?;
+    let document = documents::progress_document(
+        &documents::ProgressParts {
+            application_number: &application_number,
+            service_name: &service_name,
+            status,
+            submitted_on: &submitted_on,
+            expected_completion: expected_completion.as_deref(),
+            steps: &steps,
+            missing: &missing,
+        },
+        locale,
+        printed_at,
+    );
+    Ok(ApplicationProgress {
+        application_number,
+        service_name,
+        status,
+        submitted_on,
+        expected_completion,
+        steps,
+        missing,
+        document,
+    })
+}
+
+/// Application progress: steps, dates and what is still missing, with the same
+/// as a printable document in `locale`.
 #[utoipa::path(get, path = "/v1/applications/{application_number}/progress", tag = "applications",
     security(("kiosk_id" = [], "kiosk_token" = [])),
-    params(("application_number" = String, Path, description = "Application number")),
+    params(("application_number" = String, Path, description = "Application number (or a submission's receipt number)"), LocaleQuery),
     responses(
         (status = 200, description = "Progress", body = ApplicationProgress),
         (status = 404, description = "application-not-found", body = Problem, content_type = "application/problem+json"),
@@ -644,54 +743,14 @@ pub async fn origin_certificate_document(
 pub async fn application_progress(
     State(state): State<Arc<AppState>>,
     Path(application_number): Path<String>,
+    Query(query): Query<LocaleQuery>,
 ) -> Result<Response, ApiError> {
+    let printed_at = state.print_time(state.now());
+    let locale = query.locale.unwrap_or_default();
     let progress = blocking(move || {
-        state.store.read(|c| {
-            let row = c
-                .query_row(
-                    "SELECT application_number, service_name_json, status, submitted_on,
-                            expected_completion, steps_json, missing_json
-                     FROM applications WHERE application_number = ?1",
-                    params![application_number.trim()],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, Option<String>>(4)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((
-                application_number,
-                service_name,
-                status,
-                submitted_on,
-                expected_completion,
-                steps,
-                missing,
-            )) = row
-            else {
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    ProblemCode::ApplicationNotFound,
-                    "No application with this number",
-                ));
-            };
-            Ok(ApplicationProgress {
-                application_number,
-                service_name: serde_json::from_str(&service_name)?,
-                status: serde_json::from_str(&status)?,
-                submitted_on,
-                expected_completion,
-                steps: serde_json::from_str(&steps)?,
-                missing: serde_json::from_str(&missing)?,
-            })
-        })
+        state
+            .store
+            .read(|c| load_progress(c, &application_number, locale, &printed_at))
     })
     .await?;
     Ok(json(&progress))
@@ -702,7 +761,10 @@ pub async fn application_progress(
 /// Material submission. The same `Idempotency-Key` always yields the same receipt.
 #[utoipa::path(post, path = "/v1/submissions", tag = "submissions",
     security(("kiosk_id" = [], "kiosk_token" = [])),
-    params(("Idempotency-Key" = String, Header, description = "One key per logical request, reused on retries")),
+    params(
+        ("Idempotency-Key" = String, Header, description = "One key per logical request, reused on retries"),
+        ("Accept-Language" = Option<String>, Header, description = "Language of the receipt: zh-CN (default), zh-TW or en-US"),
+    ),
     request_body = SubmissionRequest,
     responses(
         (status = 200, description = "Receipt", body = SubmissionReceipt),
@@ -716,6 +778,7 @@ pub async fn submit(
     ApiJson(request): ApiJson<SubmissionRequest>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
+    let locale = request_locale(&headers);
     let hash = request_hash("submissions", &request);
     let now = state.now();
     let receipt = blocking(move || {
@@ -730,16 +793,22 @@ pub async fn submit(
                     &request.id_number,
                     Some(&request.name),
                 )?;
-                let missing: Vec<&str> = seed::required_fields(&service.id)
-                    .iter()
-                    .copied()
-                    .filter(|f| request.fields.get(*f).is_none_or(|v| v.trim().is_empty()))
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(ApiError::validation(format!(
-                        "missing fields: {}",
-                        missing.join(", ")
-                    )));
+                let form = submission_form(&service.id).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ProblemCode::WrongServiceKind,
+                        "No form is defined for this service",
+                    )
+                })?;
+                let problems = form.problems(&request.fields);
+                if !problems.is_empty() {
+                    // Field ids and rule names only: the values are personal data.
+                    let detail = problems
+                        .iter()
+                        .map(|(id, p)| format!("{}: {}", id.escape_debug(), p.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(ApiError::validation(format!("fields: {detail}")));
                 }
                 let date = now.date();
                 let prefix = format!(
@@ -770,10 +839,30 @@ pub async fn submit(
                     rfc3339(now),
                 ],
             )?;
+                // The receipt number is also the application number the
+                // resident (or their card) follows in the progress inquiry.
+                documents::record_submitted_application(
+                    tx,
+                    &receipt_number,
+                    &service.name,
+                    &resident.id_number,
+                    &now.date().to_string(),
+                )?;
+                let receipt = submission_receipt(
+                    &form,
+                    &service.name,
+                    &request.fields,
+                    ReceiptState::Received {
+                        receipt_number: &receipt_number,
+                    },
+                    &state.print_time(now),
+                    locale,
+                );
                 Ok(SubmissionReceipt {
                     receipt_number,
                     service_id: service.id,
                     received_at: now,
+                    receipt,
                 })
             })
     })

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use super::error::ApiError;
 use crate::wire::{
-    Field, Gender, Locale, LocalizedText, Period, PrintableDocument, QrPayload, Table,
+    ApplicationStatus, ApplicationSummary, Field, FormBox, Gender, Locale, LocalizedText,
+    OriginCertificateForm, Period, PrintableDocument, ProgressStep, QrPayload, StepState, Table,
     certificate_signing_message,
 };
 
@@ -133,40 +134,14 @@ pub fn has_contributions(conn: &Connection, id_number: &str) -> Result<bool, Api
     Ok(n > 0)
 }
 
-fn month_index(yyyy_mm: &str) -> Option<i32> {
-    let (y, m) = yyyy_mm.split_once('-')?;
-    if y.len() != 4 || m.len() != 2 {
-        return None;
-    }
-    let y: i32 = y.parse().ok()?;
-    let m: i32 = m.parse().ok()?;
-    (1..=12).contains(&m).then_some(y * 12 + m - 1)
-}
-
-fn month_text(index: i32) -> String {
-    format!("{:04}-{:02}", index / 12, index % 12 + 1)
-}
-
-/// Checks a requested period, or makes the default one: the 12 months before `now`.
+/// Checks a requested period, or makes the default one: the 12 whole months
+/// before the current one. `now` is in the service centre's offset.
 pub fn resolve_period(period: Option<&Period>, now: OffsetDateTime) -> Result<Period, ApiError> {
-    const MAX_MONTHS: i32 = 120;
     match period {
-        None => {
-            let current = now.year() * 12 + i32::from(u8::from(now.month())) - 1;
-            Ok(Period {
-                from: month_text(current - 12),
-                to: month_text(current - 1),
-            })
-        }
+        None => Ok(Period::default_for(now.date())),
         Some(p) => {
-            let (Some(from), Some(to)) = (month_index(&p.from), month_index(&p.to)) else {
-                return Err(ApiError::validation("period months must be YYYY-MM"));
-            };
-            if from > to || to - from >= MAX_MONTHS {
-                return Err(ApiError::validation(
-                    "period must run forwards and span at most 120 months",
-                ));
-            }
+            p.check(now.date())
+                .map_err(|e| ApiError::validation(format!("period: {e}")))?;
             Ok(p.clone())
         }
     }
@@ -505,4 +480,361 @@ pub fn normalize_verification_code(code: &str) -> String {
             other => other,
         })
         .collect()
+}
+
+// ---------------------------------------------------------------- progress
+
+pub fn status_text(status: ApplicationStatus, locale: Locale) -> String {
+    match status {
+        ApplicationStatus::Submitted => tr(locale, "已提交", "已提交", "Submitted"),
+        ApplicationStatus::UnderReview => tr(locale, "审核中", "審核中", "Under review"),
+        ApplicationStatus::NeedsMaterials => tr(locale, "待补材料", "待補材料", "Materials needed"),
+        ApplicationStatus::Approved => tr(locale, "已批准", "已批准", "Approved"),
+        ApplicationStatus::Rejected => tr(locale, "不予受理", "不予受理", "Declined"),
+        ApplicationStatus::Completed => tr(locale, "已办结", "已辦結", "Completed"),
+    }
+}
+
+fn step_state_text(state: StepState, locale: Locale) -> String {
+    match state {
+        StepState::Done => tr(locale, "已完成", "已完成", "Done"),
+        StepState::Current => tr(locale, "进行中", "進行中", "In progress"),
+        StepState::Pending => tr(locale, "未开始", "未開始", "Not started"),
+    }
+}
+
+fn service_centre(locale: Locale) -> String {
+    tr(
+        locale,
+        "政务服务中心",
+        "政務服務中心",
+        "Government Service Centre",
+    )
+}
+
+fn informational_note(locale: Locale) -> String {
+    tr(
+        locale,
+        "本单仅供查询参考，不作为证明使用。",
+        "本單僅供查詢參考，不作為證明使用。",
+        "For information only; this is not a certificate.",
+    )
+}
+
+/// The parts of an application's progress a printout needs.
+pub struct ProgressParts<'a> {
+    pub application_number: &'a str,
+    pub service_name: &'a LocalizedText,
+    pub status: ApplicationStatus,
+    pub submitted_on: &'a str,
+    pub expected_completion: Option<&'a str>,
+    pub steps: &'a [ProgressStep],
+    pub missing: &'a [LocalizedText],
+}
+
+/// One application's progress for the generic certificate layout: steps with
+/// dates, what is missing, and what to do next.
+pub fn progress_document(
+    parts: &ProgressParts<'_>,
+    locale: Locale,
+    printed_at: &str,
+) -> PrintableDocument {
+    let mut fields = vec![
+        field(
+            tr(locale, "申请号", "申請號", "Application No."),
+            parts.application_number,
+        ),
+        field(
+            tr(locale, "办理事项", "辦理事項", "Service"),
+            parts.service_name.for_locale(locale),
+        ),
+        field(
+            tr(locale, "当前状态", "目前狀態", "Status"),
+            status_text(parts.status, locale),
+        ),
+        field(
+            tr(locale, "提交日期", "提交日期", "Submitted on"),
+            parts.submitted_on,
+        ),
+    ];
+    if let Some(expected) = parts.expected_completion {
+        fields.push(field(
+            tr(locale, "预计办结", "預計辦結", "Expected by"),
+            expected,
+        ));
+    }
+    let mut notes = Vec::new();
+    if !parts.missing.is_empty() {
+        notes.push(tr(locale, "尚缺材料：", "尚缺材料：", "Still missing:"));
+        notes.extend(
+            parts
+                .missing
+                .iter()
+                .map(|m| format!("· {}", m.for_locale(locale))),
+        );
+        notes.push(tr(
+            locale,
+            "请在工作日携带上述材料和本单到服务窗口补交。",
+            "請在工作日攜帶上述材料和本單到服務窗口補交。",
+            "Please bring these materials and this slip to a service counter on a working day.",
+        ));
+    }
+    if parts.status == ApplicationStatus::Rejected {
+        notes.push(tr(
+            locale,
+            "如有疑问，请咨询服务窗口或拨打 12345 政务服务热线。",
+            "如有疑問，請諮詢服務窗口或撥打 12345 政務服務熱線。",
+            "For questions, ask at a service counter or call the 12345 hotline.",
+        ));
+    }
+    notes.push(informational_note(locale));
+    PrintableDocument {
+        title: tr(locale, "办件进度", "辦件進度", "Application Progress"),
+        subtitle: Some(parts.service_name.for_locale(locale).to_owned()),
+        issuer: service_centre(locale),
+        fields,
+        table: Some(Table {
+            caption: Some(tr(locale, "办理环节", "辦理環節", "Steps")),
+            headers: vec![
+                tr(locale, "环节", "環節", "Step"),
+                tr(locale, "状态", "狀態", "State"),
+                tr(locale, "日期", "日期", "Date"),
+            ],
+            rows: parts
+                .steps
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.name.for_locale(locale).to_owned(),
+                        step_state_text(s.state, locale),
+                        s.date.clone().unwrap_or_else(|| "—".into()),
+                    ]
+                })
+                .collect(),
+        }),
+        notes,
+        verification_code: parts.application_number.to_owned(),
+        verification_label: tr(locale, "申请号", "申請號", "Application No."),
+        qr_payload: parts.application_number.to_owned(),
+        issued_at: printed_at.to_owned(),
+    }
+}
+
+/// A resident's list of applications for the generic certificate layout.
+pub fn applications_document(
+    resident: &ResidentRow,
+    applications: &[ApplicationSummary],
+    locale: Locale,
+    printed_at: &str,
+) -> PrintableDocument {
+    let mut notes = Vec::new();
+    if applications.is_empty() {
+        notes.push(tr(
+            locale,
+            "暂无办件记录。",
+            "暫無辦件紀錄。",
+            "No applications on record.",
+        ));
+    } else {
+        notes.push(tr(
+            locale,
+            "凭申请号可在自助终端查询每一件的办理环节和所缺材料。",
+            "憑申請號可在自助終端查詢每一件的辦理環節和所缺材料。",
+            "Look up an application number at a kiosk for its steps and missing materials.",
+        ));
+    }
+    notes.push(informational_note(locale));
+    let count = applications.len();
+    PrintableDocument {
+        title: tr(locale, "我的办件", "我的辦件", "My Applications"),
+        subtitle: None,
+        issuer: service_centre(locale),
+        fields: vec![
+            field(tr(locale, "姓名", "姓名", "Name"), resident.name.clone()),
+            field(
+                tr(locale, "公民身份号码", "公民身分號碼", "Citizen ID number"),
+                crate::wire::mask_id_number(&resident.id_number),
+            ),
+        ],
+        table: Some(Table {
+            caption: None,
+            headers: vec![
+                tr(locale, "申请号", "申請號", "Application No."),
+                tr(locale, "办理事项", "辦理事項", "Service"),
+                tr(locale, "状态", "狀態", "Status"),
+                tr(locale, "更新日期", "更新日期", "Updated"),
+            ],
+            rows: applications
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.application_number.clone(),
+                        a.service_name.for_locale(locale).to_owned(),
+                        status_text(a.status, locale),
+                        a.updated_on.clone(),
+                    ]
+                })
+                .collect(),
+        }),
+        notes,
+        verification_code: match locale {
+            Locale::EnUs => format!("{count}"),
+            Locale::ZhCn | Locale::ZhTw => format!("{count} 件"),
+        },
+        verification_label: tr(locale, "共计", "共計", "Applications"),
+        qr_payload: if applications.is_empty() {
+            "0".into()
+        } else {
+            applications
+                .iter()
+                .map(|a| a.application_number.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+        issued_at: printed_at.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------- origin form
+
+fn form_box(label: &str, text: impl Into<String>) -> FormBox {
+    FormBox {
+        label: label.to_owned(),
+        text: text.into(),
+    }
+}
+
+/// The boxes of an approved certificate of origin (RCEP Annex 3A layout),
+/// carrying the signed document's verification code and QR.
+pub fn origin_form(
+    form: &OriginForm<'_>,
+    producer: &str,
+    invoice: &str,
+    signed: &PrintableDocument,
+) -> OriginCertificateForm {
+    let s = form.summary;
+    let certificate_number = s.certificate_number.clone().unwrap_or_default();
+    let approved_on = s.approved_on.clone().unwrap_or_default();
+    OriginCertificateForm {
+        title: format!("{} / {}", s.form_name.zh_cn, s.form_name.en_us),
+        subtitle: Some(format!("{} · No. {certificate_number}", s.agreement)),
+        certificate_no: form_box("证书编号 Certificate No.", certificate_number.clone()),
+        issued_in: form_box(
+            "签发国 Issued in",
+            "中华人民共和国 The People's Republic of China",
+        ),
+        exporter: form_box(
+            "1. 出口商名称、地址、国家 Exporter's name, address and country",
+            format!(
+                "{} ({})\n{}\nCHINA",
+                s.exporter_name, s.exporter_code, form.exporter_address
+            ),
+        ),
+        producer: form_box(
+            "2. 生产商名称、地址、国家 Producer's name, address and country",
+            producer,
+        ),
+        importer: form_box(
+            "3. 进口商或收货人 Importer's or consignee's name, address and country",
+            form.consignee,
+        ),
+        transport: form_box(
+            "4. 运输方式及路线 Means of transport and route",
+            form.transport,
+        ),
+        official_use: form_box("5. 供官方使用 For official use", ""),
+        item_headers: [
+            "6. 项目号 Item",
+            "7. 唛头 Marks",
+            "8. 货物描述 Description",
+            "9. HS",
+            "10. 原产地标准 Criterion",
+            "11. 原产国 Origin",
+            "12. 数量 Quantity",
+            "13. 发票 Invoice",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        items: form
+            .goods
+            .iter()
+            .enumerate()
+            .map(|(i, [hs, description, quantity, criterion])| {
+                vec![
+                    (i + 1).to_string(),
+                    "N/M".to_owned(),
+                    description.clone(),
+                    hs.clone(),
+                    criterion.clone(),
+                    "CHINA".to_owned(),
+                    quantity.clone(),
+                    invoice.to_owned(),
+                ]
+            })
+            .collect(),
+        remarks: form_box(
+            "14. 备注 Remarks",
+            format!("申请号 Application No. {}", s.application_number),
+        ),
+        declaration: form_box(
+            "15. 出口商声明 Declaration by the exporter",
+            format!(
+                "兹声明上述内容正确，所列货物原产于中国，符合{agreement}原产地规则。\nThe undersigned declares that the above details are correct and that the goods originate in CHINA under the rules of origin of the {agreement}.\n{}\n{approved_on}",
+                s.exporter_name,
+                agreement = s.agreement,
+            ),
+        ),
+        certification: form_box(
+            "16. 证明 Certification",
+            format!(
+                "兹证明出口商声明正确。\nIt is hereby certified that the declaration by the exporter is correct.\n中华人民共和国海关 Customs of the People's Republic of China\n{approved_on}"
+            ),
+        ),
+        verification_code: signed.verification_code.clone(),
+        verification_label: signed.verification_label.clone(),
+        qr_payload: signed.qr_payload.clone(),
+    }
+}
+
+/// Opens an application for a submission just received, so that its receipt
+/// number works in the progress inquiry and the resident's list.
+pub fn record_submitted_application(
+    conn: &Connection,
+    receipt_number: &str,
+    service_name: &LocalizedText,
+    applicant_id_number: &str,
+    today: &str,
+) -> Result<(), ApiError> {
+    let step = |zh_cn: &str, zh_tw: &str, en_us: &str, state, date: Option<&str>| ProgressStep {
+        name: LocalizedText::new(zh_cn, zh_tw, en_us),
+        state,
+        date: date.map(str::to_owned),
+    };
+    let steps = vec![
+        step("提交", "提交", "Submitted", StepState::Done, Some(today)),
+        step(
+            "受理",
+            "受理",
+            "Acceptance",
+            StepState::Current,
+            Some(today),
+        ),
+        step("审核", "審核", "Review", StepState::Pending, None),
+        step("办结", "辦結", "Completed", StepState::Pending, None),
+    ];
+    conn.execute(
+        "INSERT INTO applications (application_number, service_name_json, status, submitted_on,
+                                   expected_completion, steps_json, missing_json,
+                                   applicant_id_number)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5, '[]', ?6)",
+        params![
+            receipt_number,
+            serde_json::to_string(service_name)?,
+            serde_json::to_string(&ApplicationStatus::Submitted)?,
+            today,
+            serde_json::to_string(&steps)?,
+            applicant_id_number,
+        ],
+    )?;
+    Ok(())
 }

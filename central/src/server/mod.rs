@@ -4,14 +4,17 @@
 //! the tests); the `estation-central` binary runs it on its own.
 
 pub mod api;
+mod demo;
 mod documents;
 pub mod error;
 pub mod openapi;
+pub mod phone;
+pub mod resident;
 pub mod store;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -91,6 +94,12 @@ pub struct ServerOptions {
     /// Token of the demo kiosk of an [`EmbeddedCentral`]; random when `None`.
     /// Fixing it lets a restarted server accept a kiosk that kept its token.
     pub demo_kiosk_token: Option<String>,
+    /// Origin of the links residents open on their phones, e.g.
+    /// "https://estation.example.gov.cn"; `http://<listen address>` when `None`.
+    /// A real deployment puts the public pages behind a public host.
+    pub public_base_url: Option<String>,
+    /// How long a phone link stays valid.
+    pub phone_link_ttl: time::Duration,
 }
 
 impl Default for ServerOptions {
@@ -101,6 +110,8 @@ impl Default for ServerOptions {
             utc_offset: UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC),
             max_body_bytes: 64 * 1024,
             demo_kiosk_token: None,
+            public_base_url: None,
+            phone_link_ttl: time::Duration::seconds(crate::wire::PHONE_LINK_TTL_SECS),
         }
     }
 }
@@ -111,11 +122,21 @@ pub struct AppState {
     utc_offset: UtcOffset,
     pub(crate) certificate_key: SigningKey,
     pub(crate) config_key: SigningKey,
+    /// Set from the options, or from the listening address when serving starts.
+    public_base_url: OnceLock<String>,
+    pub(crate) phone_link_ttl: time::Duration,
 }
 
 impl AppState {
     pub(crate) fn now(&self) -> OffsetDateTime {
         self.clock.now().to_offset(self.utc_offset)
+    }
+
+    /// Origin of public links, without a trailing slash.
+    pub(crate) fn public_base_url(&self) -> &str {
+        self.public_base_url
+            .get()
+            .map_or("", |u| u.trim_end_matches('/'))
     }
 
     pub(crate) fn print_time(&self, at: OffsetDateTime) -> String {
@@ -210,6 +231,22 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/v1/identity/lookup", post(api::identity_lookup))
         .route("/v1/certificates", post(api::issue_certificate))
         .route(
+            "/v1/certificates/{certificate_id}/phone-link",
+            post(phone::create_phone_link),
+        )
+        .route(
+            "/v1/applications/lookup",
+            post(resident::applications_by_card),
+        )
+        .route(
+            "/v1/origin-certificates/{application_number}/form",
+            get(resident::origin_certificate_form),
+        )
+        .route(
+            "/v1/services/{service_id}/form",
+            get(resident::submission_form),
+        )
+        .route(
             "/v1/origin-certificates/{application_number}",
             get(api::origin_certificate),
         )
@@ -228,7 +265,8 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_kiosk));
     let public = Router::new()
         .route("/v1/verify/{code}", get(api::verify_certificate))
-        .route("/v1/keys", get(api::public_keys));
+        .route("/v1/keys", get(api::public_keys))
+        .route("/m/{token}", get(phone::phone_page));
     kiosk_only
         .merge(public)
         .fallback(not_found)
@@ -242,7 +280,8 @@ pub async fn open_state(
     options: &ServerOptions,
 ) -> Result<Arc<AppState>, ServerError> {
     let path = db_path.to_owned();
-    let now = options.clock.now();
+    // The service's own date decides the demo data's "current month".
+    let now = options.clock.now().to_offset(options.utc_offset);
     let (store, certificate_key, config_key) =
         tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
             let store = Store::open(&path, now)?;
@@ -258,6 +297,12 @@ pub async fn open_state(
         utc_offset: options.utc_offset,
         certificate_key,
         config_key,
+        public_base_url: options
+            .public_base_url
+            .clone()
+            .map(OnceLock::from)
+            .unwrap_or_default(),
+        phone_link_ttl: options.phone_link_ttl,
     }))
 }
 
@@ -299,6 +344,10 @@ pub async fn serve(
     max_body_bytes: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    state
+        .public_base_url
+        .get_or_init(|| format!("http://{addr}"));
     axum::serve(listener, router(state, max_body_bytes))
         .with_graceful_shutdown(shutdown)
         .await

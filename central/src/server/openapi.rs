@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::api;
+use super::{api, phone, resident};
 use crate::wire::*;
 
 struct KioskSecurity;
@@ -47,17 +47,21 @@ Every write carries an `Idempotency-Key` header; a replay returns the first answ
         api::catalogue,
         api::identity_lookup,
         api::issue_certificate,
+        phone::create_phone_link,
         api::verify_certificate,
         api::public_keys,
         api::origin_certificate,
         api::origin_certificate_document,
         api::application_progress,
+        resident::applications_by_card,
+        resident::origin_certificate_form,
+        resident::submission_form,
         api::submit,
         api::rate,
         api::heartbeat,
         api::config,
     ),
-    components(schemas(ConfigBundle, Problem, ProblemCode)),
+    components(schemas(ConfigBundle, Problem, ProblemCode, PeriodChoice, FieldProblem)),
     modifiers(&KioskSecurity),
     tags(
         (name = "catalogue", description = "Services, categories, opening hours"),

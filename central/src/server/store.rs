@@ -155,8 +155,25 @@ CREATE TABLE config_bundles (
 );
 "#;
 
+/// Application owners (progress by card), phone links to issued certificates,
+/// and the certificate-of-origin boxes the first schema lacked.
+const SCHEMA_RESIDENT_SERVICES: &str = r#"
+ALTER TABLE applications ADD COLUMN applicant_id_number TEXT;
+CREATE INDEX applications_by_applicant ON applications (applicant_id_number, submitted_on);
+ALTER TABLE origin_certificates ADD COLUMN producer TEXT;
+ALTER TABLE origin_certificates ADD COLUMN invoice TEXT;
+CREATE TABLE phone_links (
+    token_sha256    BLOB PRIMARY KEY,
+    certificate_id  TEXT NOT NULL REFERENCES issued_certificates(certificate_id),
+    kiosk_id        TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL
+);
+CREATE INDEX phone_links_by_certificate ON phone_links (certificate_id);
+"#;
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(SCHEMA_V1)])
+    Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_RESIDENT_SERVICES)])
 }
 
 /// Which key signs what; the kiosk trusts the `config` key for its bundles.
@@ -217,6 +234,7 @@ impl Store {
             if empty == 0 {
                 seed_demo_data(&tx)?;
             }
+            super::demo::refresh_demo_data(&tx, now)?;
             for purpose in [KeyPurpose::Certificate, KeyPurpose::Config] {
                 ensure_key(&tx, purpose, now)?;
             }
@@ -455,12 +473,6 @@ fn ensure_config_bundle(tx: &Transaction<'_>, now: OffsetDateTime) -> Result<(),
     Ok(())
 }
 
-fn month_iter(first: (i32, u8), last: (i32, u8)) -> impl Iterator<Item = (i32, u8)> {
-    let start = first.0 * 12 + i32::from(first.1) - 1;
-    let end = last.0 * 12 + i32::from(last.1) - 1;
-    (start..=end).map(|m| (m / 12, (m % 12 + 1) as u8))
-}
-
 fn seed_demo_data(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for (position, category) in seed::categories().iter().enumerate() {
         tx.execute(
@@ -511,25 +523,6 @@ fn seed_demo_data(tx: &Transaction<'_>) -> Result<(), StoreError> {
                 serde_json::to_string(&record.relationship.to_text())?,
             ],
         )?;
-        if let Some(plan) = record.contributions {
-            let base_cents = plan.base_yuan * 100;
-            for (year, month) in month_iter(plan.first, plan.last) {
-                // Personal 10.5 % (pension 8, medical 2, unemployment 0.5); employer 23.5 %.
-                tx.execute(
-                    "INSERT INTO contributions (id_number, month, employer, base_cents,
-                                                personal_cents, employer_cents)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        resident.id_number,
-                        format!("{year:04}-{month:02}"),
-                        plan.employer,
-                        base_cents,
-                        base_cents * 105 / 1000,
-                        base_cents * 235 / 1000,
-                    ],
-                )?;
-            }
-        }
     }
     for app in seed::applications() {
         tx.execute(
@@ -589,11 +582,5 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
-    }
-
-    #[test]
-    fn months_span_year_boundaries() {
-        let months: Vec<_> = month_iter((2024, 11), (2025, 2)).collect();
-        assert_eq!(months, vec![(2024, 11), (2024, 12), (2025, 1), (2025, 2)]);
     }
 }
