@@ -3,22 +3,23 @@
 //! thread. Every failure comes back as a [`Fault`] with a translated message key.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use estation_central::wire;
 use estation_drivers::card::{Identity, IdentitySource, Pin};
 use estation_drivers::print::{self, Document, PrintError};
 
 use crate::central::{CentralClient, CentralError};
+use crate::documents::ReadyDocument;
 use crate::i18n::Locale;
 use crate::outbox::{Outbox, SenderHandle};
-use crate::session::{Fault, Score};
+use crate::session::{
+    AddressChangeForm, ApplicationEntry, DocKind, DocumentSummary, Fault, Score,
+};
 
-/// A certificate from the central service with the picture of its paper.
-#[derive(Debug)]
-pub struct IssuedDocument {
-    pub certificate: wire::IssuedCertificate,
-    pub preview: Arc<image::GrayImage>,
-}
+/// How long a submission waits for the outbox to deliver it before the resident is
+/// told it will be sent later. The submission is durable before this wait starts.
+const SUBMISSION_DELIVERY_WAIT: Duration = Duration::from_secs(5);
 
 /// Prints documents; implemented by the kiosk's configured printer.
 pub trait PrintPort: Send + Sync {
@@ -26,6 +27,7 @@ pub trait PrintPort: Send + Sync {
     fn print(
         &self,
         job_id: &str,
+        kind: &str,
         document: &Document,
         progress: &mut dyn FnMut(u8),
     ) -> Result<(), PrintError>;
@@ -41,14 +43,24 @@ pub struct Backend {
     pub outbox: Arc<Outbox>,
     /// Keeps the outbox's background sender running for as long as the kiosk runs.
     pub outbox_sender: Option<SenderHandle>,
+    /// Demo mode's cuttable link to the central service (scripts use it).
+    pub network: Option<crate::demo::NetworkSwitch>,
+}
+
+/// A submission as the outbox took it.
+#[derive(Debug)]
+pub struct Submitted {
+    /// The reference the resident quotes; derived from the idempotency key, so it
+    /// exists even when the network does not.
+    pub reference: String,
+    /// The central service has acknowledged it already.
+    pub delivered: bool,
+    pub received_at: time::OffsetDateTime,
 }
 
 impl Backend {
     pub async fn catalogue(&self) -> Result<wire::Catalogue, Fault> {
-        self.central
-            .catalogue()
-            .await
-            .map_err(|e| central_fault(&e))
+        self.central.catalogue().await.map_err(|e| central_fault(&e))
     }
 
     /// Blocking: card I/O.
@@ -62,43 +74,197 @@ impl Backend {
         &self,
         service_id: &str,
         identity: &Identity,
+        period: Option<wire::Period>,
         locale: Locale,
-    ) -> Result<IssuedDocument, Fault> {
-        let request = wire::IssueCertificateRequest {
+    ) -> Result<ReadyDocument, Fault> {
+        let mut request = wire::IssueCertificateRequest {
             service_id: service_id.to_owned(),
             card_number: identity.card_number.clone(),
             id_number: identity.id_number.clone(),
             name: identity.name.clone(),
             locale: wire::Locale::from_tag(locale.tag()),
-            period: None,
+            period,
         };
         let result = self.central.issue_certificate(&request).await;
-        let mut request = request;
         zeroize::Zeroize::zeroize(&mut request.id_number);
         zeroize::Zeroize::zeroize(&mut request.name);
         zeroize::Zeroize::zeroize(&mut request.card_number);
-        let certificate = result.map_err(|e| central_fault(&e))?;
-        let document = certificate.document.clone();
-        let width = self.printer.width_dots();
-        let preview = tokio::task::spawn_blocking(move || render_preview(&document, width))
+        let mut certificate = result.map_err(|e| central_fault(&e))?;
+        let document = certificate_document(&certificate.document);
+        let summary = DocumentSummary {
+            document_id: certificate.certificate_id.clone(),
+            kind: DocKind::Certificate,
+            verification_code: certificate.verification_code.clone(),
+            min_width_dots: print::WIDTH_58MM,
+            queued: false,
+        };
+        crate::kiosk::scrub_certificate(&mut certificate);
+        self.ready(summary, document).await
+    }
+
+    pub async fn origin_form(
+        &self,
+        application_number: &str,
+        exporter_code: &str,
+    ) -> Result<ReadyDocument, Fault> {
+        let form = self
+            .central
+            .origin_certificate_document(application_number, exporter_code)
             .await
-            .map_err(|e| Fault::new("print-error-failed", format!("preview task failed: {e}")))??;
-        Ok(IssuedDocument {
-            certificate,
-            preview: Arc::new(preview),
+            .map_err(|e| central_fault(&e))?;
+        let summary = DocumentSummary {
+            document_id: format!("origin-{application_number}"),
+            kind: DocKind::OriginForm,
+            verification_code: form.verification_code.clone(),
+            min_width_dots: print::WIDTH_A4,
+            queued: false,
+        };
+        let document = certificate_document(&form);
+        self.ready_at(summary, document, print::WIDTH_A4).await
+    }
+
+    pub async fn progress_by_number(
+        &self,
+        application_number: &str,
+    ) -> Result<ReadyDocument, Fault> {
+        let progress = self
+            .central
+            .application_progress(application_number)
+            .await
+            .map_err(|e| central_fault(&e))?;
+        let summary = DocumentSummary {
+            document_id: format!(
+                "progress-{application_number}-{}",
+                uuid::Uuid::new_v4().simple()
+            ),
+            kind: DocKind::Progress,
+            verification_code: progress.application_number.clone(),
+            min_width_dots: print::WIDTH_58MM,
+            queued: false,
+        };
+        let document = certificate_document(&progress.document);
+        self.ready(summary, document).await
+    }
+
+    pub async fn progress_by_card(
+        &self,
+        identity: &Identity,
+    ) -> Result<Vec<ApplicationEntry>, Fault> {
+        // PENDING-CLIENT: replaced by the client's by-card lookup.
+        let _ = (identity, ApplicationEntry { application_number: String::new() });
+        Err(Fault::new("central-error-failed", "lookup by card not wired yet"))
+    }
+
+    /// Durable first (the outbox), then a short wait for delivery.
+    pub async fn submit(
+        &self,
+        service_id: &str,
+        identity: &Identity,
+        form: &AddressChangeForm,
+        locale: Locale,
+    ) -> Result<Submitted, Fault> {
+        let new_address = form
+            .new_address()
+            .ok_or_else(|| Fault::new("error-generic", "the form is incomplete"))?;
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("new_address".to_owned(), new_address);
+        fields.insert("phone".to_owned(), form.phone.clone());
+        let request = wire::SubmissionRequest {
+            service_id: service_id.to_owned(),
+            card_number: identity.card_number.clone(),
+            id_number: identity.id_number.clone(),
+            name: identity.name.clone(),
+            fields,
+        };
+        let _ = locale;
+        let outbox = self.outbox.clone();
+        let key = tokio::task::spawn_blocking(move || outbox.enqueue_submission(&request))
+            .await
+            .map_err(|e| Fault::new("outbox-error-failed", format!("outbox task: {e}")))?
+            .map_err(|e| Fault::new("outbox-error-failed", e.to_string()))?;
+        let received_at = time::OffsetDateTime::now_utc();
+        self.outbox.nudge();
+        let delivered = self.wait_delivered(&key, SUBMISSION_DELIVERY_WAIT).await;
+        Ok(Submitted {
+            reference: reference_from_key(&key),
+            delivered,
+            received_at,
+        })
+    }
+
+    /// Waits, driven by the outbox's status changes, until `key` has left it.
+    async fn wait_delivered(&self, key: &str, limit: Duration) -> bool {
+        let mut status = self.outbox.status();
+        let still_queued = |outbox: &Outbox| {
+            outbox
+                .pending()
+                .map(|entries| entries.iter().any(|e| e.idempotency_key == key))
+                .unwrap_or(true)
+        };
+        let wait = async {
+            loop {
+                if !still_queued(&self.outbox) {
+                    return true;
+                }
+                if status.changed().await.is_err() {
+                    return false;
+                }
+            }
+        };
+        tokio::time::timeout(limit, wait).await.unwrap_or(false)
+    }
+
+    pub async fn phone_link(&self, certificate_id: &str) -> Result<String, Fault> {
+        // PENDING-CLIENT: replaced by the client's phone-link call.
+        let _ = certificate_id;
+        Err(Fault::new("central-error-failed", "phone link not wired yet"))
+    }
+
+    /// Lays out and renders a document for the preview, at the printer's width.
+    pub async fn ready(
+        &self,
+        summary: DocumentSummary,
+        document: Document,
+    ) -> Result<ReadyDocument, Fault> {
+        let width = self.printer.width_dots().max(summary.min_width_dots);
+        self.ready_at(summary, document, width).await
+    }
+
+    async fn ready_at(
+        &self,
+        summary: DocumentSummary,
+        document: Document,
+        width: u32,
+    ) -> Result<ReadyDocument, Fault> {
+        let (document, preview) = tokio::task::spawn_blocking(move || {
+            let preview = render_preview(&document, width);
+            (document, preview)
+        })
+        .await
+        .map_err(|e| Fault::new("print-error-failed", format!("preview task failed: {e}")))?;
+        Ok(ReadyDocument {
+            summary,
+            document,
+            preview: Arc::new(preview?),
         })
     }
 
     /// Blocking: printer I/O.
-    pub fn print_certificate(
+    pub fn print(
         &self,
         job_id: &str,
-        certificate: &wire::IssuedCertificate,
+        kind: DocKind,
+        document: &Document,
         progress: &mut dyn FnMut(u8),
     ) -> Result<(), Fault> {
-        let document = certificate_document(&certificate.document);
+        let kind = match kind {
+            DocKind::Certificate => "certificate",
+            DocKind::OriginForm => "origin-form",
+            DocKind::Progress => "progress",
+            DocKind::Receipt => "receipt",
+        };
         self.printer
-            .print(job_id, &document, progress)
+            .print(job_id, kind, document, progress)
             .map_err(|e| print_fault(&e))
     }
 
@@ -108,6 +274,7 @@ impl Backend {
         service_id: &str,
         certificate_id: Option<&str>,
         score: Score,
+        reasons: Vec<String>,
     ) -> Result<(), Fault> {
         let request = wire::RatingRequest {
             service_id: service_id.to_owned(),
@@ -117,15 +284,31 @@ impl Backend {
                 Score::Average => wire::Score::Average,
                 Score::Bad => wire::Score::Bad,
             },
-            reasons: Vec::new(),
+            reasons,
         };
         self.outbox
             .enqueue_rating(&request)
-            .map_err(|e| Fault::new("error-generic", e.to_string()))
+            .map_err(|e| Fault::new("outbox-error-failed", e.to_string()))
     }
 }
 
-/// The printing driver's document for a certificate from the central service.
+/// A reference a person can read out: the first 12 characters of the idempotency
+/// key, upper case, in groups of four (`3F2A-91C0-7B44`).
+pub fn reference_from_key(key: &str) -> String {
+    let chars: Vec<char> = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The printing driver's document for a document from the central service.
 pub fn certificate_document(document: &wire::PrintableDocument) -> Document {
     let content = print::layouts::CertificateContent {
         title: document.title.clone(),
@@ -136,14 +319,11 @@ pub fn certificate_document(document: &wire::PrintableDocument) -> Document {
             .iter()
             .map(|f| (f.label.clone(), f.value.clone()))
             .collect(),
-        table: document
-            .table
-            .as_ref()
-            .map(|t| print::layouts::TableContent {
-                caption: t.caption.clone(),
-                headers: t.headers.clone(),
-                rows: t.rows.clone(),
-            }),
+        table: document.table.as_ref().map(|t| print::layouts::TableContent {
+            caption: t.caption.clone(),
+            headers: t.headers.clone(),
+            rows: t.rows.clone(),
+        }),
         notes: document.notes.clone(),
         verification_code: document.verification_code.clone(),
         verification_label: document.verification_label.clone(),
@@ -154,12 +334,8 @@ pub fn certificate_document(document: &wire::PrintableDocument) -> Document {
 }
 
 /// The paper the printer will produce, as an image for the on-screen preview.
-pub fn render_preview(
-    document: &wire::PrintableDocument,
-    width_dots: u32,
-) -> Result<image::GrayImage, Fault> {
-    let document = certificate_document(document);
-    print::render(&document, width_dots)
+pub fn render_preview(document: &Document, width_dots: u32) -> Result<image::GrayImage, Fault> {
+    print::render(document, width_dots)
         .map(|rendered| rendered.paper_image())
         .map_err(|e| print_fault(&e))
 }
@@ -170,4 +346,19 @@ pub fn central_fault(error: &CentralError) -> Fault {
 
 pub fn print_fault(error: &PrintError) -> Fault {
     Fault::new(error.message_key(), error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference_from_key;
+
+    #[test]
+    fn references_are_readable() {
+        assert_eq!(
+            reference_from_key("3f2a91c0-7b44-4e1d-9a2b-0c1d2e3f4a5b"),
+            "3F2A-91C0-7B44"
+        );
+        assert_eq!(reference_from_key("ab"), "AB");
+        assert_eq!(reference_from_key(""), "");
+    }
 }

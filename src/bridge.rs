@@ -10,7 +10,7 @@ use slint::{
 };
 
 use crate::i18n::{Locale, Translator};
-use crate::session::{Score, Screen, UiAction};
+use crate::session::{FormField, PeriodChoice, Score, Screen, UiAction};
 
 slint::include_modules!();
 
@@ -54,6 +54,48 @@ pub struct View {
     pub rated: bool,
     pub error_key: String,
     pub countdown: Option<u64>,
+    pub keypad_text: String,
+    pub keypad_letters: bool,
+    pub keypad_invalid: bool,
+    pub keypad_can_submit: bool,
+    /// The chosen certificate period's id, empty when none.
+    pub period: String,
+    pub applications: Vec<String>,
+    pub form: FormView,
+    pub origin_application: String,
+    pub origin_exporter: String,
+    /// A submission accepted while the network is down.
+    pub queued: bool,
+    pub printed: bool,
+    /// The link that opens the document on the resident's phone.
+    pub phone_link: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+/// The address-change form as shown: values ready to display.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormView {
+    pub district: String,
+    pub house: String,
+    pub room: String,
+    pub phone: String,
+    pub complete: bool,
+}
+
+impl FormView {
+    pub fn from_form(form: &crate::session::AddressChangeForm) -> Self {
+        Self {
+            district: form
+                .district
+                .and_then(|d| crate::session::DISTRICTS.get(d))
+                .map(|d| (*d).to_owned())
+                .unwrap_or_default(),
+            house: form.house.clone(),
+            room: form.room.clone(),
+            phone: crate::session::KeypadField::Phone.masked(&form.phone),
+            complete: form.is_complete(),
+        }
+    }
 }
 
 impl View {
@@ -78,6 +120,19 @@ impl View {
             rated: false,
             error_key: "error-generic".into(),
             countdown: None,
+            keypad_text: String::new(),
+            keypad_letters: false,
+            keypad_invalid: false,
+            keypad_can_submit: false,
+            period: String::new(),
+            applications: Vec::new(),
+            form: FormView::default(),
+            origin_application: String::new(),
+            origin_exporter: String::new(),
+            queued: false,
+            printed: false,
+            phone_link: None,
+            reasons: Vec::new(),
         }
     }
 }
@@ -113,6 +168,29 @@ pub fn parse_action(verb: &str, argument: &str) -> Option<Input> {
             _ => return None,
         }),
         "skip-rating" => UiAction::SkipRating,
+        "reason" => UiAction::ToggleReason(argument.to_owned()),
+        "send-rating" => UiAction::SendRating,
+        "period" => UiAction::ChoosePeriod(PeriodChoice::from_id(argument)?),
+        "key" => {
+            let mut chars = argument.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii_alphanumeric() => UiAction::Key(c),
+                _ => return None,
+            }
+        }
+        "key-backspace" => UiAction::KeyBackspace,
+        "key-clear" => UiAction::KeyClear,
+        "key-submit" => UiAction::KeySubmit,
+        "progress-by-number" => UiAction::ProgressByNumber,
+        "progress-by-card" => UiAction::ProgressByCard,
+        "application" => UiAction::ChooseApplication(argument.to_owned()),
+        "edit" => UiAction::EditField(FormField::from_id(argument)?),
+        "district" => UiAction::ChooseDistrict(argument.parse().ok()?),
+        "review" => UiAction::ReviewSubmission,
+        "submit" => UiAction::Submit,
+        "finish" => UiAction::Finish,
+        "phone-link" => UiAction::ShowPhoneLink,
+        "close-phone-link" => UiAction::ClosePhoneLink,
         "retry" => UiAction::Retry,
         "demo-card" => return Some(Input::InsertDemoCard),
         _ => return None,

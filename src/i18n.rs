@@ -41,6 +41,10 @@ impl Locale {
                         concat!($tag, "/errors.ftl"),
                         include_str!(concat!("../i18n/", $tag, "/errors.ftl")),
                     ),
+                    (
+                        concat!($tag, "/flows.ftl"),
+                        include_str!(concat!("../i18n/", $tag, "/flows.ftl")),
+                    ),
                 ]
             };
         }

@@ -12,10 +12,14 @@ use estation_drivers::card::CardEvent;
 use time::OffsetDateTime;
 use zeroize::Zeroize;
 
-use crate::backend::{Backend, IssuedDocument};
-use crate::bridge::{Input, ServiceGroupView, ServiceView, View};
+use crate::backend::{Backend, Submitted};
+use crate::documents::ReadyDocument;
+use crate::bridge::{FormView, Input, ServiceGroupView, ServiceView, View};
 use crate::i18n::{Locale, Translator};
-use crate::session::{Effect, Event, Fault, Millis, Screen, ServiceEntry, Session, Timeouts};
+use crate::session::{
+    AddressChangeForm, DocKind, DocumentSummary, Effect, Event, Fault, FlowKind, KioskTraits,
+    Millis, PeriodChoice, ProgressQuery, Screen, ServiceEntry, Session, Timeouts,
+};
 
 /// The reader name the demo card control uses.
 pub const DEMO_READER: &str = "estation demo reader";
@@ -25,7 +29,8 @@ pub const DEMO_READER: &str = "estation demo reader";
 pub enum Message {
     Session(Event),
     Catalogue(Result<wire::Catalogue, Fault>),
-    Certificate(Result<Box<IssuedDocument>, Fault>),
+    Document(Result<Box<ReadyDocument>, Fault>),
+    PhoneLink(Result<String, Fault>),
     /// The central service or a device is failing (true) or back (false).
     Degraded(bool),
     /// A background task has posted everything it had to say.
@@ -116,7 +121,8 @@ pub struct Kiosk {
     mailbox: Mailbox,
     translator: Arc<Translator>,
     catalogue: Option<wire::Catalogue>,
-    issued: Option<Box<IssuedDocument>>,
+    document: Option<Box<ReadyDocument>>,
+    phone_link: Option<String>,
     demo: bool,
     degraded: bool,
     /// Background tasks started and not yet finished.
@@ -143,15 +149,19 @@ impl Kiosk {
         demo: bool,
     ) -> Self {
         let now = clock.now();
+        let traits = KioskTraits {
+            printer_width_dots: backend.printer.width_dots(),
+        };
         Self {
-            session: Session::new(timeouts, now),
+            session: Session::with_traits(timeouts, traits, now),
             clock,
             backend,
             runtime,
             mailbox,
             translator,
             catalogue: None,
-            issued: None,
+            document: None,
+            phone_link: None,
             demo,
             degraded: false,
             in_flight: 0,
@@ -210,16 +220,19 @@ impl Kiosk {
                 }
                 self.event(Event::CatalogueLoaded(entries));
             }
-            Message::Certificate(result) => {
-                let summary = result.map(|issued| {
-                    let summary = crate::session::IssuedCertificate {
-                        certificate_id: issued.certificate.certificate_id.clone(),
-                        verification_code: issued.certificate.verification_code.clone(),
-                    };
-                    self.issued = Some(issued);
+            Message::Document(result) => {
+                let summary = result.map(|document| {
+                    let summary = document.summary.clone();
+                    self.document = Some(document);
                     summary
                 });
-                self.event(Event::CertificateIssued(summary));
+                self.event(Event::DocumentReady(summary));
+            }
+            Message::PhoneLink(result) => {
+                let outcome = result.map(|url| {
+                    self.phone_link = Some(url);
+                });
+                self.event(Event::PhoneLinkReady(outcome));
             }
             Message::Degraded(degraded) => self.degraded = degraded,
             Message::TaskDone => self.in_flight = self.in_flight.saturating_sub(1),
@@ -237,11 +250,10 @@ impl Kiosk {
     fn run(&mut self, effect: Effect) {
         let backend = self.backend.clone();
         let mailbox = self.mailbox.clone();
-        let guard = || TaskGuard(self.mailbox.clone());
+        self.in_flight += 1;
+        let done = TaskGuard(self.mailbox.clone());
         match effect {
             Effect::LoadCatalogue => {
-                let done = guard();
-                self.in_flight += 1;
                 self.runtime.spawn(async move {
                     let _done = done;
                     let result = backend.catalogue().await;
@@ -250,8 +262,6 @@ impl Kiosk {
                 });
             }
             Effect::ReadCard { reader, pin } => {
-                let done = guard();
-                self.in_flight += 1;
                 self.runtime.spawn_blocking(move || {
                     let _done = done;
                     let result = backend.read_identity(&reader, pin.as_ref());
@@ -261,54 +271,108 @@ impl Kiosk {
             Effect::IssueCertificate {
                 service_id,
                 identity,
+                period,
                 locale,
             } => {
-                let done = guard();
-                self.in_flight += 1;
+                let period = period.map(|p| period_range(p, self.clock.wall()));
                 self.runtime.spawn(async move {
                     let _done = done;
                     let result = backend
-                        .issue_certificate(&service_id, &identity, locale)
+                        .issue_certificate(&service_id, &identity, period, locale)
                         .await;
                     drop(identity);
-                    mailbox.post(Message::Certificate(result.map(Box::new)));
+                    mailbox.post(Message::Document(result.map(Box::new)));
                 });
             }
-            Effect::Print { job_id } => {
-                let Some(issued) = &self.issued else {
-                    let fault = Fault::new("print-error-failed", "no issued certificate to print");
+            Effect::FetchOriginForm {
+                application_number,
+                exporter_code,
+                ..
+            } => {
+                self.runtime.spawn(async move {
+                    let _done = done;
+                    let result = backend.origin_form(&application_number, &exporter_code).await;
+                    mailbox.post(Message::Document(result.map(Box::new)));
+                });
+            }
+            Effect::FetchProgress { query, .. } => {
+                self.runtime.spawn(async move {
+                    let _done = done;
+                    match query {
+                        ProgressQuery::ByNumber(number) => {
+                            let result = backend.progress_by_number(&number).await;
+                            mailbox.post(Message::Document(result.map(Box::new)));
+                        }
+                        ProgressQuery::ByCard(identity) => {
+                            let result = backend.progress_by_card(&identity).await;
+                            drop(identity);
+                            mailbox.post(Message::Session(Event::ApplicationsListed(result)));
+                        }
+                    }
+                });
+            }
+            Effect::Submit {
+                service_id,
+                identity,
+                form,
+                locale,
+            } => {
+                let labels = ReceiptLabels::new(&self.translator, locale);
+                let offset = self.clock.wall().offset();
+                self.runtime.spawn(async move {
+                    let _done = done;
+                    let result = match backend.submit(&service_id, &identity, &form, locale).await {
+                        Ok(submitted) => {
+                            let (summary, document) =
+                                receipt_document(&labels, &submitted, &form, offset);
+                            backend.ready(summary, document).await
+                        }
+                        Err(fault) => Err(fault),
+                    };
+                    drop(identity);
+                    mailbox.post(Message::Document(result.map(Box::new)));
+                });
+            }
+            Effect::RequestPhoneLink { document_id } => {
+                self.phone_link = None;
+                self.runtime.spawn(async move {
+                    let _done = done;
+                    let result = backend.phone_link(&document_id).await;
+                    mailbox.post(Message::PhoneLink(result));
+                });
+            }
+            Effect::Print { job_id, kind } => {
+                let Some(document) = &self.document else {
+                    drop(done);
+                    let fault = Fault::new("print-error-failed", "no document to print");
                     self.event(Event::PrintFinished(Err(fault)));
                     return;
                 };
-                let certificate = issued.certificate.clone();
-                let done = guard();
-                self.in_flight += 1;
+                let mut to_print = document.document.clone();
                 self.runtime.spawn_blocking(move || {
                     let _done = done;
                     let progress_mailbox = mailbox.clone();
                     let mut last = 0u8;
-                    let result = backend.print_certificate(&job_id, &certificate, &mut |percent| {
+                    let result = backend.print(&job_id, kind, &to_print, &mut |percent| {
                         if percent != last {
                             last = percent;
                             progress_mailbox.post(Message::Session(Event::PrintProgress(percent)));
                         }
                     });
-                    let mut certificate = certificate;
-                    scrub_certificate(&mut certificate);
+                    crate::documents::scrub(&mut to_print);
                     mailbox.post(Message::Session(Event::PrintFinished(result)));
                 });
             }
             Effect::SubmitRating {
                 service_id,
-                certificate_id,
+                document_id,
                 score,
+                reasons,
             } => {
-                let done = guard();
-                self.in_flight += 1;
                 self.runtime.spawn_blocking(move || {
                     let _done = done;
                     if let Err(fault) =
-                        backend.submit_rating(&service_id, certificate_id.as_deref(), score)
+                        backend.submit_rating(&service_id, document_id.as_deref(), score, reasons)
                     {
                         // The resident already left the rating screen; the fault is
                         // for the technician's log.
@@ -317,9 +381,9 @@ impl Kiosk {
                 });
             }
             Effect::Wipe => {
-                if let Some(mut issued) = self.issued.take() {
-                    scrub_certificate(&mut issued.certificate);
-                }
+                drop(done);
+                self.document = None;
+                self.phone_link = None;
             }
         }
     }
@@ -327,38 +391,177 @@ impl Kiosk {
     /// What the window should show now.
     pub fn view(&self) -> View {
         let now = self.clock.now();
-        let locale = self.session.locale();
-        let mut view = View::new(self.session.screen(), locale);
-        view.elderly = self.session.elderly();
+        let session = &self.session;
+        let locale = session.locale();
+        let mut view = View::new(session.screen(), locale);
+        view.elderly = session.elderly();
         view.demo = self.demo;
         view.degraded = self.degraded;
         let wall = self.clock.wall();
         view.time = format!("{:02}:{:02}", wall.hour(), wall.minute());
         view.date = format_date(&self.translator, locale, wall);
-        view.services_loading = self.session.services().is_none();
-        if let (Some(catalogue), Some(entries)) = (&self.catalogue, self.session.services()) {
+        view.services_loading = session.services().is_none();
+        if let (Some(catalogue), Some(entries)) = (&self.catalogue, session.services()) {
             view.service_groups = group_services(catalogue, entries, locale);
         }
-        if let (Some(catalogue), Some(service)) = (&self.catalogue, self.session.service())
+        if let (Some(catalogue), Some(service)) = (&self.catalogue, session.service())
             && let Some(s) = catalogue.services.iter().find(|s| s.id == service.id)
         {
             view.service_name = s.name.get(locale.tag()).to_owned();
         }
-        view.pin_length = self.session.pin_length();
-        view.pin_tries_left = self.session.pin_tries_left();
-        view.pin_wrong = self.session.pin_was_wrong();
-        view.print_percent = self.session.print_progress();
-        if let (Some(issued), Some(_)) = (&self.issued, self.session.certificate()) {
-            view.preview = Some(issued.preview.clone());
-            view.verification_code = issued.certificate.verification_code.clone();
+        view.pin_length = session.pin_length();
+        view.pin_tries_left = session.pin_tries_left();
+        view.pin_wrong = session.pin_was_wrong();
+        if let Screen::Keypad(field) = session.screen() {
+            view.keypad_letters = field.takes_letters();
+            view.keypad_text = field.masked(session.keypad_text());
+            view.keypad_can_submit = field.is_valid(session.keypad_text());
         }
-        view.rated = self.session.rated().is_some();
-        if let Some(fault) = self.session.fault() {
+        view.keypad_invalid = session.keypad_invalid();
+        view.period = session.period().map(|p| p.id().to_owned()).unwrap_or_default();
+        view.applications = session
+            .applications()
+            .iter()
+            .map(|a| a.application_number.clone())
+            .collect();
+        if let Some(form) = session.form() {
+            view.form = FormView::from_form(form);
+        }
+        if let Some((number, code)) = session.origin_inputs() {
+            view.origin_application = number.to_owned();
+            view.origin_exporter = code.to_owned();
+        }
+        view.print_percent = session.print_progress();
+        if let (Some(document), Some(summary)) = (&self.document, session.document()) {
+            view.preview = Some(document.preview.clone());
+            view.verification_code = summary.verification_code.clone();
+            view.queued = summary.queued;
+        }
+        view.printed = session.printed();
+        view.phone_link = self.phone_link.clone();
+        view.rated = session.rated();
+        view.reasons = session.reasons().to_vec();
+        if let Some(fault) = session.fault() {
             view.error_key = fault.message_key.to_owned();
         }
-        view.countdown = self.session.idle_countdown(now);
+        view.countdown = session.idle_countdown(now);
         view
     }
+}
+
+/// The period a choice covers, as `YYYY-MM` months, relative to `today`.
+pub fn period_range(choice: PeriodChoice, today: OffsetDateTime) -> wire::Period {
+    let (year, month) = (today.year(), i32::from(u8::from(today.month())));
+    // Months are counted as year * 12 + (month - 1).
+    let this = year * 12 + month - 1;
+    let (from, to) = match choice {
+        PeriodChoice::Last12Months => (this - 12, this - 1),
+        PeriodChoice::Last24Months => (this - 24, this - 1),
+        PeriodChoice::ThisYear => (year * 12, this),
+        PeriodChoice::LastYear => ((year - 1) * 12, (year - 1) * 12 + 11),
+    };
+    let show = |m: i32| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1);
+    wire::Period {
+        from: show(from),
+        to: show(to),
+    }
+}
+
+/// The words of a submission receipt, in the resident's language.
+#[derive(Clone, Debug)]
+pub struct ReceiptLabels {
+    title: String,
+    service: String,
+    service_name: String,
+    new_address: String,
+    phone: String,
+    received_at: String,
+    status: String,
+    status_value_sent: String,
+    status_value_queued: String,
+    reference: String,
+    note: String,
+}
+
+impl ReceiptLabels {
+    pub fn new(translator: &Translator, locale: Locale) -> Self {
+        let t = |key: &str| translator.text(locale, key);
+        Self {
+            title: t("receipt-title"),
+            service: t("receipt-service"),
+            service_name: t("receipt-service-address-change"),
+            new_address: t("form-new-address"),
+            phone: t("form-phone"),
+            received_at: t("receipt-received-at"),
+            status: t("receipt-status"),
+            status_value_sent: t("receipt-status-sent"),
+            status_value_queued: t("receipt-status-queued"),
+            reference: t("receipt-reference"),
+            note: t("receipt-note"),
+        }
+    }
+}
+
+/// The receipt of a submission, built on the kiosk so it exists offline too.
+pub fn receipt_document(
+    labels: &ReceiptLabels,
+    submitted: &Submitted,
+    form: &AddressChangeForm,
+    offset: time::UtcOffset,
+) -> (DocumentSummary, estation_drivers::print::Document) {
+    let at = submitted.received_at.to_offset(offset);
+    let phone = &form.phone;
+    let masked_phone = if phone.len() == 11 {
+        format!("{}****{}", &phone[..3], &phone[7..])
+    } else {
+        String::new()
+    };
+    let content = estation_drivers::print::layouts::ReceiptContent {
+        title: labels.title.clone(),
+        rows: vec![
+            (labels.service.clone(), labels.service_name.clone()),
+            (
+                labels.new_address.clone(),
+                form.new_address().unwrap_or_default(),
+            ),
+            (labels.phone.clone(), masked_phone),
+            (
+                labels.received_at.clone(),
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}",
+                    at.year(),
+                    u8::from(at.month()),
+                    at.day(),
+                    at.hour(),
+                    at.minute()
+                ),
+            ),
+            (
+                labels.status.clone(),
+                if submitted.delivered {
+                    labels.status_value_sent.clone()
+                } else {
+                    labels.status_value_queued.clone()
+                },
+            ),
+        ],
+        notes: vec![labels.note.clone()],
+        reference_label: labels.reference.clone(),
+        reference: submitted.reference.clone(),
+        qr_payload: Some(submitted.reference.clone()),
+        footer: None,
+    };
+    let summary = DocumentSummary {
+        document_id: format!("receipt-{}", submitted.reference),
+        kind: DocKind::Receipt,
+        verification_code: submitted.reference.clone(),
+        min_width_dots: estation_drivers::print::WIDTH_58MM,
+        queued: !submitted.delivered,
+    };
+    (
+        summary,
+        estation_drivers::print::layouts::submission_receipt(&content),
+    )
 }
 
 /// The services this kiosk can offer now: open, and of a kind it has a flow for.
@@ -366,10 +569,18 @@ pub fn supported_open_services(catalogue: &wire::Catalogue) -> Vec<ServiceEntry>
     catalogue
         .services
         .iter()
-        .filter(|s| s.open_now && matches!(s.kind, wire::ServiceKind::Certificate))
+        .filter(|s| s.open_now)
         .map(|s| ServiceEntry {
             id: s.id.clone(),
+            kind: match s.kind {
+                wire::ServiceKind::Certificate => FlowKind::Certificate,
+                wire::ServiceKind::OriginCertificate => FlowKind::OriginForm,
+                wire::ServiceKind::Progress => FlowKind::Progress,
+                wire::ServiceKind::Submission => FlowKind::Submission,
+            },
             needs_card: s.needs_card,
+            // Contribution histories are the certificates with a period to choose.
+            chooses_period: s.id == "si-payment-certificate",
         })
         .collect()
 }

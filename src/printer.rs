@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use estation_drivers::print::{Document, PrintError, PrintJournal, PrintOutcome, Printer};
+use estation_drivers::print::{
+    Document, PrintError, PrintJournal, PrintOutcome, Printer, PrinterConfig,
+};
 
 use crate::backend::PrintPort;
 
@@ -15,8 +17,16 @@ pub struct JournaledPrinter {
 impl JournaledPrinter {
     /// Opens the printer at `uri` and its journal. Jobs a previous process left half
     /// printed are reported here; they wait for a technician before printing again.
-    pub fn open(uri: &str, journal_path: &Path) -> Result<Self, PrintError> {
-        let printer = Printer::from_uri(uri)?;
+    pub fn open(
+        uri: &str,
+        width_dots: Option<u32>,
+        journal_path: &Path,
+    ) -> Result<Self, PrintError> {
+        let mut config = PrinterConfig::new(uri.parse()?);
+        if let Some(width) = width_dots {
+            config.width_dots = width;
+        }
+        let printer = Printer::new(config);
         let journal = PrintJournal::open(journal_path)?;
         Ok(Self { printer, journal })
     }
@@ -30,13 +40,14 @@ impl PrintPort for JournaledPrinter {
     fn print(
         &self,
         job_id: &str,
+        kind: &str,
         document: &Document,
         progress: &mut dyn FnMut(u8),
     ) -> Result<(), PrintError> {
         let outcome = self.printer.print_document(
             &self.journal,
             job_id,
-            "certificate",
+            kind,
             document,
             &mut |p| progress(p.percent()),
         )?;

@@ -3,16 +3,26 @@
 use std::sync::Arc;
 
 use estation_central::{seed, wire};
+use estation_drivers::print;
 
-use crate::bridge::View;
+use crate::bridge::{FormView, View};
 use crate::i18n::{Locale, Translator};
 use crate::kiosk::{format_date, group_services, supported_open_services};
-use crate::session::{Screen, ServiceEntry};
+use crate::session::{AddressChangeForm, DocKind, KeypadField, Screen, ServiceEntry};
 
-/// Sample data shared by all screens: the demo catalogue and a demo certificate.
+/// Sample data shared by all screens: the demo catalogue and sample documents.
 pub struct Samples {
     catalogue: wire::Catalogue,
-    preview: Option<Arc<image::GrayImage>>,
+    certificate: Option<Arc<image::GrayImage>>,
+    origin_form: Option<Arc<image::GrayImage>>,
+    receipt: Option<Arc<image::GrayImage>>,
+}
+
+fn preview(document: &print::Document, width: u32) -> Option<Arc<image::GrayImage>> {
+    crate::backend::render_preview(document, width)
+        .map_err(|fault| tracing::warn!(detail = %fault.detail, "sample preview not rendered"))
+        .ok()
+        .map(Arc::new)
 }
 
 impl Samples {
@@ -21,14 +31,24 @@ impl Samples {
             categories: seed::categories(),
             services: seed::services(),
         };
-        let preview =
-            crate::backend::render_preview(&sample_document(), estation_drivers::print::WIDTH_80MM)
-                .map_err(
-                    |fault| tracing::warn!(detail = %fault.detail, "sample preview not rendered"),
-                )
-                .ok()
-                .map(Arc::new);
-        Self { catalogue, preview }
+        let certificate = preview(
+            &crate::backend::certificate_document(&sample_document()),
+            print::WIDTH_80MM,
+        );
+        let origin_form = preview(
+            &print::layouts::origin_form(&print::samples::rcep_origin_form()),
+            print::WIDTH_A4,
+        );
+        let receipt = preview(
+            &print::layouts::submission_receipt(&print::samples::submission_receipt()),
+            print::WIDTH_80MM,
+        );
+        Self {
+            catalogue,
+            certificate,
+            origin_form,
+            receipt,
+        }
     }
 }
 
@@ -110,17 +130,61 @@ pub fn sample_view(
     {
         view.service_name = service.name.get(locale.tag()).to_owned();
     }
+    let form = AddressChangeForm {
+        district: Some(0),
+        house: "90".into(),
+        room: "501".into(),
+        phone: "13800138000".into(),
+    };
     match screen {
         Screen::PinEntry => {
             view.pin_length = 3;
             view.pin_tries_left = Some(2);
             view.pin_wrong = true;
         }
-        Screen::Printing => view.print_percent = 60,
-        Screen::Preview => {
-            view.preview = samples.preview.clone();
-            view.verification_code = sample_document().verification_code;
+        Screen::ChoosePeriod => view.period = "last-12-months".into(),
+        Screen::Keypad(field) => {
+            let sample = match field {
+                KeypadField::ApplicationNumber => "SQ2025060",
+                KeypadField::ExporterCode => "3301960001",
+                KeypadField::HouseNumber => "90",
+                KeypadField::RoomNumber => "501",
+                KeypadField::Phone => "1380013",
+            };
+            view.keypad_letters = field.takes_letters();
+            view.keypad_text = field.masked(sample);
+            view.keypad_can_submit = field.is_valid(sample);
         }
+        Screen::ProgressList => {
+            view.applications = seed::applications()
+                .iter()
+                .take(3)
+                .map(|a| a.application_number.to_owned())
+                .collect();
+        }
+        Screen::SubmissionForm | Screen::SubmissionConfirm => {
+            view.form = FormView::from_form(&form);
+        }
+        Screen::SubmissionDistrict => view.form = FormView::from_form(&form),
+        Screen::Printing => view.print_percent = 60,
+        Screen::Preview(kind) => {
+            view.preview = match kind {
+                DocKind::OriginForm => samples.origin_form.clone(),
+                DocKind::Receipt => samples.receipt.clone(),
+                DocKind::Certificate | DocKind::Progress => samples.certificate.clone(),
+            };
+            view.verification_code = sample_document().verification_code;
+            view.queued = kind == DocKind::Receipt;
+        }
+        Screen::OriginUnsupported => {
+            view.origin_application = "CO2025330100001".into();
+            view.origin_exporter = "3301960001".into();
+        }
+        Screen::PhoneLink => {
+            view.phone_link =
+                Some("https://central.example.invalid/v1/phone/Xk3f9Qz7-Lm2Wp8Rt".into());
+        }
+        Screen::RatingReasons => view.reasons = vec!["too-slow".into()],
         Screen::Goodbye => view.rated = true,
         Screen::Error => view.error_key = "print-error-paper-out".into(),
         _ => {}

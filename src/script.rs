@@ -11,6 +11,7 @@
 //! card insert                    # the demo card (demo mode)
 //! advance 61                     # move the kiosk clock by 61 s and tick
 //! drain-outbox 60                # wait until queued ratings/submissions are delivered
+//! network down                   # demo mode: cut the link to the central service (up: restore)
 //! screenshot out/preview.png     # render the window to PNG
 //! ```
 
@@ -40,6 +41,8 @@ pub enum Command {
     Screenshot(PathBuf),
     /// Wait until the outbox has delivered everything queued so far.
     DrainOutbox(Duration),
+    /// Cut or restore demo mode's link to the central service.
+    Network(bool),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +113,8 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
             )),
             ["screenshot", path] => Command::Screenshot(PathBuf::from(path)),
             ["drain-outbox"] => Command::DrainOutbox(DEFAULT_WAIT),
+            ["network", "down"] => Command::Network(false),
+            ["network", "up"] => Command::Network(true),
             ["drain-outbox", seconds] => Command::DrainOutbox(Duration::from_secs(
                 seconds
                     .parse()
@@ -177,6 +182,20 @@ pub fn run(
                         backlog: status.borrow().backlog,
                         seconds: guard.as_secs(),
                     });
+                }
+            }
+            Command::Network(up) => {
+                app.drain();
+                let kiosk = app.kiosk();
+                let Some(network) = &kiosk.backend().network else {
+                    return Err(ScriptError::Parse {
+                        line,
+                        message: "`network` works in demo mode only".into(),
+                    });
+                };
+                network.set_up(*up);
+                if *up {
+                    kiosk.backend().outbox.nudge();
                 }
             }
             Command::Screenshot(path) => {

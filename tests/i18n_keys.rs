@@ -40,9 +40,14 @@ fn is_error_key(literal: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     shaped
         && (literal == "error-generic"
-            || ["card-error-", "print-error-", "central-error-", "outbox-error-"]
-                .iter()
-                .any(|prefix| literal.starts_with(prefix)))
+            || [
+                "card-error-",
+                "print-error-",
+                "central-error-",
+                "outbox-error-",
+            ]
+            .iter()
+            .any(|prefix| literal.starts_with(prefix)))
 }
 
 fn used_keys() -> (BTreeSet<String>, BTreeSet<String>) {
@@ -84,8 +89,15 @@ fn used_keys() -> (BTreeSet<String>, BTreeSet<String>) {
 fn every_used_key_has_a_message_in_every_locale() {
     let translator = Translator::new().expect("bundles load");
     let (keys, error_keys) = used_keys();
-    assert!(keys.len() > 60, "suspiciously few keys found: {}", keys.len());
-    assert!(error_keys.len() > 10, "suspiciously few error keys: {error_keys:?}");
+    assert!(
+        keys.len() > 60,
+        "suspiciously few keys found: {}",
+        keys.len()
+    );
+    assert!(
+        error_keys.len() > 10,
+        "suspiciously few error keys: {error_keys:?}"
+    );
     let mut missing = Vec::new();
     for locale in Locale::ALL {
         for key in &keys {
@@ -100,7 +112,11 @@ fn every_used_key_has_a_message_in_every_locale() {
             }
         }
     }
-    assert!(missing.is_empty(), "missing messages:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "missing messages:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]

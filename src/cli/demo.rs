@@ -32,6 +32,16 @@ pub struct DemoArgs {
     pub width: u32,
     #[arg(long, default_value_t = 1920)]
     pub height: u32,
+    /// Pin the central service's clock, e.g. 2026-11-24T02:00:00+08:00 (opening
+    /// hours and printed times follow it).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Print to this printer URI instead of the data folder (tcp://, usb:, serial:, file:).
+    #[arg(long)]
+    pub printer: Option<String>,
+    /// The printer's paper width in dots: 384 (58 mm), 576 (80 mm), 1728 (A4-wide).
+    #[arg(long)]
+    pub printer_width: Option<u32>,
     /// Use only the on-screen demo card, not the PC/SC readers of this machine.
     #[arg(long)]
     pub no_card_reader: bool,
@@ -61,8 +71,26 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             (Some(dir), path)
         }
     };
+    let at = match &args.at {
+        Some(text) => Some(
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .with_context(|| format!("--at {text:?} is not an RFC 3339 time"))?,
+        ),
+        None => None,
+    };
+    if let Some(width) = args.printer_width
+        && ![384, 576, 1728].contains(&width)
+    {
+        anyhow::bail!("--printer-width must be 384, 576 or 1728");
+    }
+    let options = crate::demo::DemoOptions {
+        at,
+        printer: args.printer.clone(),
+        printer_width: args.printer_width,
+        card_reader: !args.no_card_reader,
+    };
     let environment = runtime
-        .block_on(crate::demo::DemoEnvironment::start(&data))
+        .block_on(crate::demo::DemoEnvironment::start(&data, &options))
         .context("starting the embedded central service")?;
     println!("estation demo: data in {}", data.display());
     println!(
@@ -78,7 +106,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         environment.print_dir.display()
     );
 
-    let backend = Arc::new(environment.backend(runtime.handle(), !args.no_card_reader)?);
+    let backend = Arc::new(environment.backend(runtime.handle(), &options)?);
     let timeouts = Timeouts::default();
     if args.headless {
         let script_path = args
@@ -88,9 +116,8 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         let text = std::fs::read_to_string(&script_path)
             .with_context(|| format!("reading {}", script_path.display()))?;
         let commands = crate::script::parse(&text)?;
-        let clock = Arc::new(ManualClock::new(
-            time::OffsetDateTime::now_utc().to_offset(offset),
-        ));
+        let start = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().to_offset(offset));
+        let clock = Arc::new(ManualClock::new(start));
         let setup = KioskSetup {
             backend,
             runtime: runtime.handle().clone(),

@@ -37,6 +37,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
     };
     let printer = JournaledPrinter::open(
         &config.printer,
+        None,
         &config.data_dir.join("print-journal.sqlite"),
     )?;
     let backend = Arc::new(Backend {
@@ -45,6 +46,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         printer: Arc::new(printer),
         outbox,
         outbox_sender: Some(outbox_sender),
+        network: None,
     });
     let setup = KioskSetup {
         backend,

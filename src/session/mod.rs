@@ -4,12 +4,26 @@
 //! decides the next [`Screen`] and returns the [`Effect`]s the runtime must carry out.
 //! Nothing here does I/O or reads a clock: the caller passes the time in, so every
 //! transition, the idle timeout and the wipe are unit-testable without a window.
+//!
+//! The parts every service shares live here: language, catalogue, card
+//! identification (insert, read, PIN), the keypad, the back stack, the document tail
+//! (preview, print, take the paper, rate, goodbye), errors, the idle timeout and the
+//! wipe. Each service is a flow module ([`certificate`], [`origin`], [`progress`],
+//! [`submission`]) that decides only its own steps; adding a service is one more
+//! module, one [`FlowKind`] and its screens.
 
+mod certificate;
 mod fault;
+mod keypad;
+mod origin;
+mod progress;
+mod submission;
 #[cfg(test)]
 mod tests;
 
 pub use fault::Fault;
+pub use keypad::KeypadField;
+pub use submission::{AddressChangeForm, DISTRICTS, FormField};
 
 use estation_drivers::card::{CardEvent, Identity, Pin};
 use zeroize::Zeroizing;
@@ -18,6 +32,24 @@ use crate::i18n::Locale;
 
 /// Milliseconds on a monotonic clock chosen by the caller.
 pub type Millis = u64;
+
+/// Which kind of document a preview shows; decides its screen and its paper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocKind {
+    Certificate,
+    OriginForm,
+    Progress,
+    Receipt,
+}
+
+/// Background work the resident waits for, each with its own words on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Work {
+    Issuing,
+    FetchingOriginForm,
+    FetchingProgress,
+    Submitting,
+}
 
 /// Every screen a resident can see. The bridge shows exactly one at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,28 +60,58 @@ pub enum Screen {
     InsertCard,
     PinEntry,
     ReadingCard,
-    Issuing,
-    Preview,
+    ChoosePeriod,
+    Keypad(KeypadField),
+    ProgressChoice,
+    ProgressList,
+    SubmissionForm,
+    SubmissionDistrict,
+    SubmissionConfirm,
+    Working(Work),
+    Preview(DocKind),
+    OriginUnsupported,
+    PhoneLink,
     Printing,
     TakePaper,
     Rating,
+    RatingReasons,
     Goodbye,
     Error,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 13] = [
+    pub const ALL: [Screen; 33] = [
         Screen::Attract,
         Screen::Language,
         Screen::Services,
         Screen::InsertCard,
         Screen::PinEntry,
         Screen::ReadingCard,
-        Screen::Issuing,
-        Screen::Preview,
+        Screen::ChoosePeriod,
+        Screen::Keypad(KeypadField::ApplicationNumber),
+        Screen::Keypad(KeypadField::ExporterCode),
+        Screen::Keypad(KeypadField::HouseNumber),
+        Screen::Keypad(KeypadField::RoomNumber),
+        Screen::Keypad(KeypadField::Phone),
+        Screen::ProgressChoice,
+        Screen::ProgressList,
+        Screen::SubmissionForm,
+        Screen::SubmissionDistrict,
+        Screen::SubmissionConfirm,
+        Screen::Working(Work::Issuing),
+        Screen::Working(Work::FetchingOriginForm),
+        Screen::Working(Work::FetchingProgress),
+        Screen::Working(Work::Submitting),
+        Screen::Preview(DocKind::Certificate),
+        Screen::Preview(DocKind::OriginForm),
+        Screen::Preview(DocKind::Progress),
+        Screen::Preview(DocKind::Receipt),
+        Screen::OriginUnsupported,
+        Screen::PhoneLink,
         Screen::Printing,
         Screen::TakePaper,
         Screen::Rating,
+        Screen::RatingReasons,
         Screen::Goodbye,
         Screen::Error,
     ];
@@ -63,11 +125,27 @@ impl Screen {
             Screen::InsertCard => "insert-card",
             Screen::PinEntry => "pin-entry",
             Screen::ReadingCard => "reading-card",
-            Screen::Issuing => "issuing",
-            Screen::Preview => "certificate-preview",
+            Screen::ChoosePeriod => "choose-period",
+            Screen::Keypad(field) => field.screen_name(),
+            Screen::ProgressChoice => "progress-choice",
+            Screen::ProgressList => "progress-list",
+            Screen::SubmissionForm => "submission-form",
+            Screen::SubmissionDistrict => "submission-district",
+            Screen::SubmissionConfirm => "submission-confirm",
+            Screen::Working(Work::Issuing) => "issuing",
+            Screen::Working(Work::FetchingOriginForm) => "fetching-origin-form",
+            Screen::Working(Work::FetchingProgress) => "fetching-progress",
+            Screen::Working(Work::Submitting) => "submitting",
+            Screen::Preview(DocKind::Certificate) => "certificate-preview",
+            Screen::Preview(DocKind::OriginForm) => "origin-form-preview",
+            Screen::Preview(DocKind::Progress) => "progress-result",
+            Screen::Preview(DocKind::Receipt) => "submission-receipt",
+            Screen::OriginUnsupported => "origin-form-unsupported",
+            Screen::PhoneLink => "phone-link",
             Screen::Printing => "printing",
             Screen::TakePaper => "take-paper",
             Screen::Rating => "rating",
+            Screen::RatingReasons => "rating-reasons",
             Screen::Goodbye => "goodbye",
             Screen::Error => "error",
         }
@@ -81,9 +159,35 @@ impl Screen {
     fn is_busy(self) -> bool {
         matches!(
             self,
-            Screen::ReadingCard | Screen::Issuing | Screen::Printing
+            Screen::ReadingCard | Screen::Working(_) | Screen::Printing
         )
     }
+
+    /// Screens where the resident gives input; "back" returns to the one before.
+    fn is_step(self) -> bool {
+        matches!(
+            self,
+            Screen::Language
+                | Screen::Services
+                | Screen::InsertCard
+                | Screen::ChoosePeriod
+                | Screen::Keypad(_)
+                | Screen::ProgressChoice
+                | Screen::ProgressList
+                | Screen::SubmissionForm
+                | Screen::SubmissionDistrict
+                | Screen::SubmissionConfirm
+        )
+    }
+}
+
+/// What a service is, as far as the session cares: which flow runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowKind {
+    Certificate,
+    OriginForm,
+    Progress,
+    Submission,
 }
 
 /// A service as the session needs it: the catalogue entry, already filtered to what
@@ -91,7 +195,41 @@ impl Screen {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceEntry {
     pub id: String,
+    pub kind: FlowKind,
     pub needs_card: bool,
+    /// The resident chooses the period the certificate covers.
+    pub chooses_period: bool,
+}
+
+/// The periods a resident can choose for a contribution certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeriodChoice {
+    Last12Months,
+    Last24Months,
+    ThisYear,
+    LastYear,
+}
+
+impl PeriodChoice {
+    pub const ALL: [PeriodChoice; 4] = [
+        PeriodChoice::Last12Months,
+        PeriodChoice::Last24Months,
+        PeriodChoice::ThisYear,
+        PeriodChoice::LastYear,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            PeriodChoice::Last12Months => "last-12-months",
+            PeriodChoice::Last24Months => "last-24-months",
+            PeriodChoice::ThisYear => "this-year",
+            PeriodChoice::LastYear => "last-year",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<PeriodChoice> {
+        PeriodChoice::ALL.into_iter().find(|p| p.id() == id)
+    }
 }
 
 /// The resident's verdict on a service.
@@ -100,6 +238,34 @@ pub enum Score {
     Good,
     Average,
     Bad,
+}
+
+/// Reasons a resident can add to an average or bad rating.
+pub const RATING_REASONS: [&str; 5] = [
+    "too-slow",
+    "hard-to-use",
+    "printer-problem",
+    "card-problem",
+    "information-wrong",
+];
+
+/// One of the resident's own applications, as listed after identifying by card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplicationEntry {
+    pub application_number: String,
+}
+
+/// A document fetched or issued for this visit; the runtime keeps its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentSummary {
+    /// The job id for printing: printing the same document twice is refused.
+    pub document_id: String,
+    pub kind: DocKind,
+    pub verification_code: String,
+    /// The paper width in dots this document needs at least.
+    pub min_width_dots: u32,
+    /// Submissions only: accepted locally, waiting for the network.
+    pub queued: bool,
 }
 
 /// What the resident did on screen.
@@ -117,9 +283,28 @@ pub enum UiAction {
     PinDigit(u8),
     PinBackspace,
     PinSubmit,
+    ChoosePeriod(PeriodChoice),
+    /// A key of the on-screen keypad (digit or capital letter).
+    Key(char),
+    KeyBackspace,
+    KeyClear,
+    KeySubmit,
+    ProgressByNumber,
+    ProgressByCard,
+    ChooseApplication(String),
+    EditField(FormField),
+    ChooseDistrict(usize),
+    ReviewSubmission,
+    Submit,
     Print,
+    /// Finish without printing (progress results, receipts).
+    Finish,
+    ShowPhoneLink,
+    ClosePhoneLink,
     PaperTaken,
     Rate(Score),
+    ToggleReason(String),
+    SendRating,
     SkipRating,
     /// The resident read the error and wants to try again / go on.
     Retry,
@@ -132,19 +317,20 @@ pub enum Event {
     Card(CardEvent),
     IdentityRead(Result<Identity, Fault>),
     CatalogueLoaded(Result<Vec<ServiceEntry>, Fault>),
-    CertificateIssued(Result<IssuedCertificate, Fault>),
+    DocumentReady(Result<DocumentSummary, Fault>),
+    ApplicationsListed(Result<Vec<ApplicationEntry>, Fault>),
+    PhoneLinkReady(Result<(), Fault>),
     PrintProgress(u8),
     PrintFinished(Result<(), Fault>),
     /// Time passed; the runtime sends one at least every second.
     Tick,
 }
 
-/// A certificate the central service issued for this session. The runtime keeps the
-/// full document; the session only needs to know which one it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IssuedCertificate {
-    pub certificate_id: String,
-    pub verification_code: String,
+/// How to look up application progress.
+#[derive(Debug)]
+pub enum ProgressQuery {
+    ByNumber(String),
+    ByCard(Identity),
 }
 
 /// Side effects the runtime carries out, in order, for the session.
@@ -158,16 +344,37 @@ pub enum Effect {
     IssueCertificate {
         service_id: String,
         identity: Identity,
+        period: Option<PeriodChoice>,
         locale: Locale,
     },
-    /// Print the issued certificate; `job_id` makes the print happen at most once.
+    FetchOriginForm {
+        application_number: String,
+        exporter_code: String,
+        locale: Locale,
+    },
+    FetchProgress {
+        query: ProgressQuery,
+        locale: Locale,
+    },
+    Submit {
+        service_id: String,
+        identity: Identity,
+        form: AddressChangeForm,
+        locale: Locale,
+    },
+    RequestPhoneLink {
+        document_id: String,
+    },
+    /// Print the current document; `job_id` makes the print happen at most once.
     Print {
         job_id: String,
+        kind: DocKind,
     },
     SubmitRating {
         service_id: String,
-        certificate_id: Option<String>,
+        document_id: Option<String>,
         score: Score,
+        reasons: Vec<String>,
     },
     /// Personal data of the session must be dropped everywhere (documents, previews).
     Wipe,
@@ -195,55 +402,103 @@ impl Default for Timeouts {
     }
 }
 
+/// What the kiosk is: things the flows must know to offer only what works here.
+#[derive(Clone, Debug)]
+pub struct KioskTraits {
+    /// The printer's paper width in dots.
+    pub printer_width_dots: u32,
+}
+
+impl Default for KioskTraits {
+    fn default() -> Self {
+        Self {
+            printer_width_dots: 576,
+        }
+    }
+}
+
 pub const PIN_MAX_DIGITS: usize = 8;
 const PIN_MIN_DIGITS: usize = 4;
+
+/// The flow of the service the resident chose.
+#[derive(Debug, Default)]
+enum Flow {
+    #[default]
+    None,
+    Certificate(certificate::State),
+    Origin(origin::State),
+    Progress(progress::State),
+    Submission(submission::State),
+}
 
 /// The state of one resident's visit, from the first touch back to attract.
 pub struct Session {
     screen: Screen,
+    history: Vec<Screen>,
     locale: Locale,
     elderly: bool,
     timeouts: Timeouts,
+    traits: KioskTraits,
     last_activity: Millis,
     entered_screen_at: Millis,
     services: Option<Vec<ServiceEntry>>,
     service: Option<ServiceEntry>,
+    flow: Flow,
     reader: Option<String>,
     card_present: bool,
     identity: Option<Identity>,
     pin_entry: Zeroizing<String>,
     pin_tries_left: Option<u8>,
     pin_was_wrong: bool,
-    certificate: Option<IssuedCertificate>,
+    keypad: Zeroizing<String>,
+    keypad_invalid: bool,
+    document: Option<DocumentSummary>,
+    applications: Vec<ApplicationEntry>,
     print_progress: u8,
+    printed: bool,
     fault: Option<Fault>,
     /// Where "retry" on the error screen goes back to.
     resume: Screen,
-    rated: Option<Score>,
+    score: Option<Score>,
+    reasons: Vec<String>,
+    rated: bool,
 }
 
 impl Session {
     pub fn new(timeouts: Timeouts, now: Millis) -> Self {
+        Self::with_traits(timeouts, KioskTraits::default(), now)
+    }
+
+    pub fn with_traits(timeouts: Timeouts, traits: KioskTraits, now: Millis) -> Self {
         Self {
             screen: Screen::Attract,
+            history: Vec::new(),
             locale: Locale::default(),
             elderly: false,
             timeouts,
+            traits,
             last_activity: now,
             entered_screen_at: now,
             services: None,
             service: None,
+            flow: Flow::None,
             reader: None,
             card_present: false,
             identity: None,
             pin_entry: Zeroizing::new(String::new()),
             pin_tries_left: None,
             pin_was_wrong: false,
-            certificate: None,
+            keypad: Zeroizing::new(String::new()),
+            keypad_invalid: false,
+            document: None,
+            applications: Vec::new(),
             print_progress: 0,
+            printed: false,
             fault: None,
             resume: Screen::Attract,
-            rated: None,
+            score: None,
+            reasons: Vec::new(),
+            rated: false,
         }
     }
 
@@ -256,6 +511,15 @@ impl Session {
     pub fn elderly(&self) -> bool {
         self.elderly
     }
+    pub fn traits(&self) -> &KioskTraits {
+        &self.traits
+    }
+    pub fn set_traits(&mut self, traits: KioskTraits) {
+        self.traits = traits;
+    }
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts;
+    }
     pub fn services(&self) -> Option<&[ServiceEntry]> {
         self.services.as_deref()
     }
@@ -265,11 +529,14 @@ impl Session {
     pub fn has_identity(&self) -> bool {
         self.identity.is_some()
     }
-    pub fn certificate(&self) -> Option<&IssuedCertificate> {
-        self.certificate.as_ref()
+    pub fn document(&self) -> Option<&DocumentSummary> {
+        self.document.as_ref()
     }
     pub fn print_progress(&self) -> u8 {
         self.print_progress
+    }
+    pub fn printed(&self) -> bool {
+        self.printed
     }
     pub fn fault(&self) -> Option<&Fault> {
         self.fault.as_ref()
@@ -283,11 +550,47 @@ impl Session {
     pub fn pin_was_wrong(&self) -> bool {
         self.pin_was_wrong
     }
-    pub fn rated(&self) -> Option<Score> {
+    /// What the keypad shows (not secret: application numbers and the like).
+    pub fn keypad_text(&self) -> &str {
+        &self.keypad
+    }
+    pub fn keypad_invalid(&self) -> bool {
+        self.keypad_invalid
+    }
+    pub fn rated(&self) -> bool {
         self.rated
+    }
+    pub fn score(&self) -> Option<Score> {
+        self.score
+    }
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
     }
     pub fn card_present(&self) -> bool {
         self.card_present
+    }
+    pub fn applications(&self) -> &[ApplicationEntry] {
+        &self.applications
+    }
+    pub fn period(&self) -> Option<PeriodChoice> {
+        match &self.flow {
+            Flow::Certificate(state) => state.period,
+            _ => None,
+        }
+    }
+    /// The submission form being filled in, if any.
+    pub fn form(&self) -> Option<&AddressChangeForm> {
+        match &self.flow {
+            Flow::Submission(state) => Some(&state.form),
+            _ => None,
+        }
+    }
+    /// The origin-form inputs typed so far (application number, exporter code).
+    pub fn origin_inputs(&self) -> Option<(&str, &str)> {
+        match &self.flow {
+            Flow::Origin(state) => Some((&state.application_number, &state.exporter_code)),
+            _ => None,
+        }
     }
 
     fn idle_limit(&self) -> Millis {
@@ -320,7 +623,24 @@ impl Session {
             Event::Card(card) => self.on_card(card, now, &mut effects),
             Event::IdentityRead(result) => self.on_identity(result, now, &mut effects),
             Event::CatalogueLoaded(result) => self.on_catalogue(result, now),
-            Event::CertificateIssued(result) => self.on_certificate(result, now, &mut effects),
+            Event::DocumentReady(result) => self.on_document(result, now, &mut effects),
+            Event::ApplicationsListed(result) => {
+                if self.screen == Screen::Working(Work::FetchingProgress) {
+                    self.with_flow(now, &mut effects, |flow, cx| {
+                        if let Flow::Progress(state) = flow {
+                            progress::on_list(state, result, cx);
+                        }
+                    });
+                }
+            }
+            Event::PhoneLinkReady(result) => {
+                if self.screen == Screen::PhoneLink
+                    && let Err(fault) = result
+                {
+                    let resume = self.document_screen();
+                    self.fail(fault, resume, now);
+                }
+            }
             Event::PrintProgress(percent) => {
                 if self.screen == Screen::Printing {
                     self.print_progress = percent.min(100);
@@ -333,6 +653,13 @@ impl Session {
     }
 
     fn go(&mut self, screen: Screen, now: Millis) {
+        if self.screen.is_step() && screen != self.screen && !self.history.contains(&self.screen) {
+            self.history.push(self.screen);
+        }
+        if let Some(at) = self.history.iter().position(|s| *s == screen) {
+            // Returning to a step forgets the steps after it.
+            self.history.truncate(at);
+        }
         self.screen = screen;
         self.entered_screen_at = now;
         // The resident needs the full idle time on every new screen, including one
@@ -344,6 +671,29 @@ impl Session {
         self.fault = Some(fault);
         self.resume = resume;
         self.go(Screen::Error, now);
+    }
+
+    /// Runs `f` with the current flow taken out, so it can use the rest of the
+    /// session through a [`Cx`] without borrowing conflicts.
+    fn with_flow(
+        &mut self,
+        now: Millis,
+        effects: &mut Vec<Effect>,
+        f: impl FnOnce(&mut Flow, &mut Cx<'_>),
+    ) {
+        let mut flow = std::mem::take(&mut self.flow);
+        {
+            let mut cx = Cx {
+                session: self,
+                now,
+                effects,
+            };
+            f(&mut flow, &mut cx);
+        }
+        // A flow that ended the visit (Cx::end) left `Flow::None` in place.
+        if !matches!(self.screen, Screen::Attract) {
+            self.flow = flow;
+        }
     }
 
     fn on_action(&mut self, action: UiAction, now: Millis, effects: &mut Vec<Effect>) {
@@ -359,10 +709,7 @@ impl Session {
                 self.locale = locale;
                 self.open_services(now, effects);
             }
-            (Screen::Language, A::Back) => self.end(now, effects),
             (Screen::Services, A::ChooseService(id)) => self.choose_service(&id, now, effects),
-            (Screen::Services, A::Back) => self.go(Screen::Language, now),
-            (Screen::InsertCard, A::Back) => self.open_services(now, effects),
             (Screen::PinEntry, A::PinDigit(digit))
                 if digit <= 9 && self.pin_entry.len() < PIN_MAX_DIGITS =>
             {
@@ -386,40 +733,118 @@ impl Session {
                 self.pin_entry.clear();
                 self.go(Screen::InsertCard, now);
             }
-            (Screen::Preview, A::Print) => {
-                if let Some(cert) = &self.certificate {
-                    effects.push(Effect::Print {
-                        job_id: cert.certificate_id.clone(),
-                    });
-                    self.print_progress = 0;
-                    self.go(Screen::Printing, now);
+            (Screen::Keypad(field), action @ (A::Key(_) | A::KeyBackspace | A::KeyClear)) => {
+                self.keypad_invalid = false;
+                match action {
+                    A::Key(key) => {
+                        let key = key.to_ascii_uppercase();
+                        if field.accepts(key) && self.keypad.chars().count() < field.max_len() {
+                            self.keypad.push(key);
+                        }
+                    }
+                    A::KeyBackspace => {
+                        self.keypad.pop();
+                    }
+                    _ => self.keypad.clear(),
                 }
             }
-            (Screen::Preview, A::Back) => self.open_services(now, effects),
+            (Screen::Keypad(field), A::KeySubmit) => {
+                if !field.is_valid(&self.keypad) {
+                    self.keypad_invalid = true;
+                    return;
+                }
+                let value = std::mem::take(&mut *self.keypad);
+                self.with_flow(now, effects, |flow, cx| match flow {
+                    Flow::Origin(state) => origin::on_keypad(state, field, value, cx),
+                    Flow::Progress(state) => progress::on_keypad(state, field, value, cx),
+                    Flow::Submission(state) => submission::on_keypad(state, field, value, cx),
+                    Flow::Certificate(_) | Flow::None => {}
+                });
+            }
+            (Screen::Preview(_), A::Print) => self.print(now, effects),
+            (Screen::Preview(_), A::Finish) => self.go(Screen::Rating, now),
+            (Screen::Preview(DocKind::Certificate), A::ShowPhoneLink) => {
+                if let Some(document) = &self.document {
+                    effects.push(Effect::RequestPhoneLink {
+                        document_id: document.document_id.clone(),
+                    });
+                    self.go(Screen::PhoneLink, now);
+                }
+            }
+            (Screen::PhoneLink, A::ClosePhoneLink | A::Back) => {
+                let back = self.document_screen();
+                self.go(back, now);
+            }
+            (Screen::OriginUnsupported, A::Finish) => self.go(Screen::Rating, now),
             (Screen::TakePaper, A::PaperTaken) => self.go(Screen::Rating, now),
             (Screen::Rating, A::Rate(score)) => {
-                if let Some(service) = &self.service {
-                    effects.push(Effect::SubmitRating {
-                        service_id: service.id.clone(),
-                        certificate_id: self.certificate.as_ref().map(|c| c.certificate_id.clone()),
-                        score,
-                    });
+                self.score = Some(score);
+                if score == Score::Good {
+                    self.send_rating(now, effects);
+                } else {
+                    self.go(Screen::RatingReasons, now);
                 }
-                self.rated = Some(score);
-                self.go(Screen::Goodbye, now);
+            }
+            (Screen::RatingReasons, A::ToggleReason(reason)) => {
+                if let Some(at) = self.reasons.iter().position(|r| *r == reason) {
+                    self.reasons.remove(at);
+                } else if RATING_REASONS.contains(&reason.as_str()) {
+                    self.reasons.push(reason);
+                }
+            }
+            (Screen::RatingReasons, A::SendRating) => self.send_rating(now, effects),
+            (Screen::RatingReasons, A::Back) => {
+                self.reasons.clear();
+                self.go(Screen::Rating, now);
             }
             (Screen::Rating, A::SkipRating) => self.go(Screen::Goodbye, now),
             (Screen::Goodbye, A::Start | A::Retry) => self.end(now, effects),
             (Screen::Error, A::Retry) => self.retry(now, effects),
             (Screen::Error, A::Back) => self.open_services(now, effects),
-            _ => {}
+            (_, A::Back) => self.back(now, effects),
+            (_, action) => {
+                self.with_flow(now, effects, |flow, cx| match flow {
+                    Flow::Certificate(state) => certificate::on_action(state, action, cx),
+                    Flow::Origin(_) => {}
+                    Flow::Progress(state) => progress::on_action(state, action, cx),
+                    Flow::Submission(state) => submission::on_action(state, action, cx),
+                    Flow::None => {}
+                });
+            }
+        }
+    }
+
+    fn back(&mut self, now: Millis, effects: &mut Vec<Effect>) {
+        match self.screen {
+            Screen::Language => self.end(now, effects),
+            // After a document, "back" means choosing another service.
+            Screen::Preview(_) | Screen::OriginUnsupported => self.open_services(now, effects),
+            _ => match self.history.pop() {
+                Some(Screen::Services) | None => self.open_services(now, effects),
+                Some(Screen::Language) => self.go(Screen::Language, now),
+                Some(previous) => {
+                    if matches!(previous, Screen::Keypad(_)) {
+                        self.keypad.clear();
+                    }
+                    self.screen = previous;
+                    self.entered_screen_at = now;
+                }
+            },
         }
     }
 
     fn open_services(&mut self, now: Millis, effects: &mut Vec<Effect>) {
         self.service = None;
-        self.certificate = None;
-        self.go(Screen::Services, now);
+        self.flow = Flow::None;
+        if self.document.take().is_some() {
+            effects.push(Effect::Wipe);
+        }
+        self.keypad.clear();
+        self.history.clear();
+        self.history.push(Screen::Language);
+        self.screen = Screen::Services;
+        self.entered_screen_at = now;
+        self.last_activity = now;
         // Opening hours change while the kiosk waits: refresh on every visit.
         effects.push(Effect::LoadCatalogue);
     }
@@ -433,19 +858,20 @@ impl Session {
         else {
             return;
         };
-        let needs_card = entry.needs_card;
+        self.flow = match entry.kind {
+            FlowKind::Certificate => Flow::Certificate(certificate::State::default()),
+            FlowKind::OriginForm => Flow::Origin(origin::State::default()),
+            FlowKind::Progress => Flow::Progress(progress::State::default()),
+            FlowKind::Submission => Flow::Submission(submission::State::default()),
+        };
         self.service = Some(entry);
-        if !needs_card {
-            return;
-        }
-        self.go(Screen::InsertCard, now);
-        // A card already in the reader counts as inserted now.
-        if self.card_present
-            && let Some(reader) = self.reader.clone()
-        {
-            self.go(Screen::ReadingCard, now);
-            effects.push(Effect::ReadCard { reader, pin: None });
-        }
+        self.with_flow(now, effects, |flow, cx| match flow {
+            Flow::Certificate(state) => certificate::start(state, cx),
+            Flow::Origin(state) => origin::start(state, cx),
+            Flow::Progress(state) => progress::start(state, cx),
+            Flow::Submission(state) => submission::start(state, cx),
+            Flow::None => {}
+        });
     }
 
     fn on_card(&mut self, event: CardEvent, now: Millis, effects: &mut Vec<Effect>) {
@@ -469,10 +895,7 @@ impl Session {
                 self.pin_entry.clear();
                 if matches!(self.screen, Screen::ReadingCard | Screen::PinEntry) {
                     self.fail(
-                        Fault::new(
-                            "card-error-removed",
-                            "card removed before the read finished",
-                        ),
+                        Fault::new("card-error-removed", "card removed before the read finished"),
                         Screen::InsertCard,
                         now,
                     );
@@ -496,16 +919,16 @@ impl Session {
             Ok(identity) => {
                 self.pin_tries_left = None;
                 self.pin_was_wrong = false;
-                let Some(service) = &self.service else {
-                    return;
-                };
-                effects.push(Effect::IssueCertificate {
-                    service_id: service.id.clone(),
-                    identity: identity.clone(),
-                    locale: self.locale,
-                });
+                // The card steps are done: "back" from here skips them.
+                self.history
+                    .retain(|s| !matches!(s, Screen::InsertCard | Screen::PinEntry));
                 self.identity = Some(identity);
-                self.go(Screen::Issuing, now);
+                self.with_flow(now, effects, |flow, cx| match flow {
+                    Flow::Certificate(state) => certificate::on_identity(state, cx),
+                    Flow::Progress(state) => progress::on_identity(state, cx),
+                    Flow::Submission(state) => submission::on_identity(state, cx),
+                    Flow::Origin(_) | Flow::None => {}
+                });
             }
             Err(fault) if fault.pin_prompt => {
                 self.pin_tries_left = fault.tries_left;
@@ -527,27 +950,68 @@ impl Session {
         }
     }
 
-    fn on_certificate(
+    fn on_document(
         &mut self,
-        result: Result<IssuedCertificate, Fault>,
+        result: Result<DocumentSummary, Fault>,
         now: Millis,
         effects: &mut Vec<Effect>,
     ) {
-        if self.screen != Screen::Issuing {
+        let Screen::Working(work) = self.screen else {
             return;
-        }
+        };
         match result {
-            Ok(cert) => {
-                self.certificate = Some(cert);
-                self.go(Screen::Preview, now);
+            Ok(document) => {
+                let kind = document.kind;
+                let fits = document.min_width_dots <= self.traits.printer_width_dots;
+                self.document = Some(document);
+                self.printed = false;
+                self.history.clear();
+                self.history.push(Screen::Services);
+                if kind == DocKind::OriginForm && !fits {
+                    self.screen = Screen::OriginUnsupported;
+                } else {
+                    self.screen = Screen::Preview(kind);
+                }
+                self.entered_screen_at = now;
+                self.last_activity = now;
             }
             Err(fault) => {
-                // Without a certificate the identity has no further use here.
-                self.identity = None;
-                effects.push(Effect::Wipe);
-                self.fail(fault, Screen::Services, now);
+                let resume = match &self.flow {
+                    Flow::Origin(_) => Screen::Keypad(KeypadField::ApplicationNumber),
+                    Flow::Progress(state) => progress::resume_after_failure(state),
+                    Flow::Submission(_) => Screen::SubmissionConfirm,
+                    _ => Screen::Services,
+                };
+                if work == Work::Issuing {
+                    // Without a certificate the identity has no further use here.
+                    self.identity = None;
+                    effects.push(Effect::Wipe);
+                }
+                self.fail(fault, resume, now);
             }
         }
+    }
+
+    fn document_screen(&self) -> Screen {
+        self.document
+            .as_ref()
+            .map_or(Screen::Services, |d| Screen::Preview(d.kind))
+    }
+
+    fn print(&mut self, now: Millis, effects: &mut Vec<Effect>) {
+        let Some(document) = &self.document else {
+            return;
+        };
+        if document.min_width_dots > self.traits.printer_width_dots {
+            self.go(Screen::OriginUnsupported, now);
+            return;
+        }
+        effects.push(Effect::Print {
+            job_id: document.document_id.clone(),
+            kind: document.kind,
+        });
+        self.print_progress = 0;
+        self.go(Screen::Printing, now);
     }
 
     fn on_printed(&mut self, result: Result<(), Fault>, now: Millis) {
@@ -557,10 +1021,27 @@ impl Session {
         match result {
             Ok(()) => {
                 self.print_progress = 100;
+                self.printed = true;
                 self.go(Screen::TakePaper, now);
             }
-            Err(fault) => self.fail(fault, Screen::Preview, now),
+            Err(fault) => {
+                let resume = self.document_screen();
+                self.fail(fault, resume, now);
+            }
         }
+    }
+
+    fn send_rating(&mut self, now: Millis, effects: &mut Vec<Effect>) {
+        if let (Some(service), Some(score)) = (&self.service, self.score) {
+            effects.push(Effect::SubmitRating {
+                service_id: service.id.clone(),
+                document_id: self.document.as_ref().map(|d| d.document_id.clone()),
+                score,
+                reasons: std::mem::take(&mut self.reasons),
+            });
+            self.rated = true;
+        }
+        self.go(Screen::Goodbye, now);
     }
 
     fn retry(&mut self, now: Millis, effects: &mut Vec<Effect>) {
@@ -576,7 +1057,11 @@ impl Session {
                     effects.push(Effect::ReadCard { reader, pin: None });
                 }
             }
-            Screen::Preview if self.certificate.is_some() => self.go(Screen::Preview, now),
+            Screen::Preview(_) if self.document.is_some() => {
+                let screen = self.document_screen();
+                self.go(screen, now);
+            }
+            screen if screen.is_step() && self.service.is_some() => self.go(screen, now),
             _ => self.end(now, effects),
         }
     }
@@ -602,17 +1087,95 @@ impl Session {
     /// the kiosk returns to attract in the default language.
     fn end(&mut self, now: Millis, effects: &mut Vec<Effect>) {
         self.identity = None;
+        self.flow = Flow::None;
         self.pin_entry.clear();
         self.pin_tries_left = None;
         self.pin_was_wrong = false;
-        self.certificate = None;
+        self.keypad.clear();
+        self.keypad_invalid = false;
+        self.document = None;
+        self.applications.clear();
         self.service = None;
         self.fault = None;
-        self.rated = None;
+        self.score = None;
+        self.reasons.clear();
+        self.rated = false;
+        self.printed = false;
         self.print_progress = 0;
         self.elderly = false;
         self.locale = Locale::default();
-        self.go(Screen::Attract, now);
+        self.history.clear();
+        self.screen = Screen::Attract;
+        self.entered_screen_at = now;
+        self.last_activity = now;
         effects.push(Effect::Wipe);
+    }
+}
+
+/// What a flow may do with the session: move between screens, ask for the card or
+/// the keypad, start background work, report a failure.
+pub(crate) struct Cx<'a> {
+    session: &'a mut Session,
+    now: Millis,
+    effects: &'a mut Vec<Effect>,
+}
+
+impl Cx<'_> {
+    fn go(&mut self, screen: Screen) {
+        self.session.go(screen, self.now);
+    }
+
+    fn effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    fn locale(&self) -> Locale {
+        self.session.locale
+    }
+
+    fn service_id(&self) -> Option<String> {
+        self.session.service.as_ref().map(|s| s.id.clone())
+    }
+
+    fn chooses_period(&self) -> bool {
+        self.session
+            .service
+            .as_ref()
+            .is_some_and(|s| s.chooses_period)
+    }
+
+    /// The identity read from the card, if it is still there.
+    fn identity(&self) -> Option<Identity> {
+        self.session.identity.clone()
+    }
+
+    /// Asks for the card (or reads the one already in the reader).
+    fn identify(&mut self) {
+        self.go(Screen::InsertCard);
+        if self.session.card_present
+            && let Some(reader) = self.session.reader.clone()
+        {
+            self.go(Screen::ReadingCard);
+            self.effect(Effect::ReadCard { reader, pin: None });
+        }
+    }
+
+    /// Shows the keypad for `field`, pre-filled with `value`.
+    fn ask(&mut self, field: KeypadField, value: &str) {
+        self.session.keypad = Zeroizing::new(value.to_owned());
+        self.session.keypad_invalid = false;
+        self.go(Screen::Keypad(field));
+    }
+
+    fn work(&mut self, work: Work) {
+        self.go(Screen::Working(work));
+    }
+
+    fn set_applications(&mut self, applications: Vec<ApplicationEntry>) {
+        self.session.applications = applications;
+    }
+
+    fn fail(&mut self, fault: Fault, resume: Screen) {
+        self.session.fail(fault, resume, self.now);
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::session::submission::DISTRICTS;
 use estation_drivers::card::{CardError, ProfileId};
 
 const SERVICE: &str = "si-payment-certificate";
@@ -15,16 +16,23 @@ fn identity() -> Identity {
     }
 }
 
+fn entry(id: &str, kind: FlowKind, needs_card: bool, chooses_period: bool) -> ServiceEntry {
+    ServiceEntry {
+        id: id.into(),
+        kind,
+        needs_card,
+        chooses_period,
+    }
+}
+
 fn catalogue() -> Vec<ServiceEntry> {
     vec![
-        ServiceEntry {
-            id: SERVICE.into(),
-            needs_card: true,
-        },
-        ServiceEntry {
-            id: "progress".into(),
-            needs_card: false,
-        },
+        entry(SERVICE, FlowKind::Certificate, true, false),
+        entry("household-proof", FlowKind::Certificate, true, false),
+        entry("application-progress", FlowKind::Progress, false, false),
+        entry("origin-certificate", FlowKind::OriginForm, false, false),
+        entry("address-change", FlowKind::Submission, true, false),
+        entry("si-period", FlowKind::Certificate, true, true),
     ]
 }
 
@@ -45,11 +53,18 @@ fn removed() -> Event {
     })
 }
 
-fn certificate() -> IssuedCertificate {
-    IssuedCertificate {
-        certificate_id: "cert-1".into(),
+fn document(kind: DocKind, min_width_dots: u32) -> DocumentSummary {
+    DocumentSummary {
+        document_id: "cert-1".into(),
+        kind,
         verification_code: "ABCD-1234".into(),
+        min_width_dots,
+        queued: false,
     }
+}
+
+fn certificate() -> DocumentSummary {
+    document(DocKind::Certificate, 384)
 }
 
 /// Walks a fresh session to the screen asking for the card.
@@ -68,8 +83,8 @@ fn at_preview() -> Session {
     let mut s = at_insert_card();
     s.handle(inserted(), 5);
     s.handle(Event::IdentityRead(Ok(identity())), 6);
-    s.handle(Event::CertificateIssued(Ok(certificate())), 7);
-    assert_eq!(s.screen(), Screen::Preview);
+    s.handle(Event::DocumentReady(Ok(certificate())), 7);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
     s
 }
 
@@ -83,7 +98,7 @@ fn the_whole_certificate_flow() {
     assert_eq!((s.screen(), s.locale()), (Screen::Services, Locale::ZhTw));
     assert!(s.services().is_none(), "catalogue not loaded yet");
     s.handle(Event::CatalogueLoaded(Ok(catalogue())), 3);
-    assert_eq!(s.services().map(<[_]>::len), Some(2));
+    assert_eq!(s.services().map(<[_]>::len), Some(6));
 
     ui(&mut s, UiAction::ChooseService(SERVICE.into()), 4);
     assert_eq!(s.screen(), Screen::InsertCard);
@@ -93,7 +108,7 @@ fn the_whole_certificate_flow() {
     assert!(matches!(&effects[..], [Effect::ReadCard { reader, pin: None }] if reader == READER));
 
     let effects = s.handle(Event::IdentityRead(Ok(identity())), 6);
-    assert_eq!(s.screen(), Screen::Issuing);
+    assert_eq!(s.screen(), Screen::Working(Work::Issuing));
     match &effects[..] {
         [
             Effect::IssueCertificate {
@@ -110,12 +125,12 @@ fn the_whole_certificate_flow() {
     }
     assert!(s.has_identity());
 
-    s.handle(Event::CertificateIssued(Ok(certificate())), 7);
-    assert_eq!(s.screen(), Screen::Preview);
+    s.handle(Event::DocumentReady(Ok(certificate())), 7);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
 
     let effects = ui(&mut s, UiAction::Print, 8);
     assert_eq!(s.screen(), Screen::Printing);
-    assert!(matches!(&effects[..], [Effect::Print { job_id }] if job_id == "cert-1"));
+    assert!(matches!(&effects[..], [Effect::Print { job_id, kind: DocKind::Certificate }] if job_id == "cert-1"));
     s.handle(Event::PrintProgress(40), 9);
     assert_eq!(s.print_progress(), 40);
     s.handle(Event::PrintFinished(Ok(())), 10);
@@ -145,7 +160,7 @@ fn the_whole_certificate_flow() {
     assert_eq!(s.screen(), Screen::Attract);
     assert!(matches!(&effects[..], [Effect::Wipe]));
     assert!(!s.has_identity());
-    assert!(s.certificate().is_none());
+    assert!(s.document().is_none());
     assert_eq!(
         s.locale(),
         Locale::ZhCn,
@@ -221,7 +236,7 @@ fn pin_flow_wrong_pin_then_right_pin() {
     }
     ui(&mut s, UiAction::PinSubmit, 13);
     s.handle(Event::IdentityRead(Ok(identity())), 14);
-    assert_eq!(s.screen(), Screen::Issuing);
+    assert_eq!(s.screen(), Screen::Working(Work::Issuing));
 }
 
 #[test]
@@ -288,8 +303,8 @@ fn removing_the_card_after_issuing_keeps_the_certificate_but_drops_the_identity(
     assert!(s.has_identity());
     s.handle(removed(), 8);
     assert!(!s.has_identity());
-    assert_eq!(s.screen(), Screen::Preview);
-    assert!(s.certificate().is_some());
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
+    assert!(s.document().is_some());
 }
 
 #[test]
@@ -311,7 +326,7 @@ fn central_failure_while_issuing_wipes_and_explains() {
     s.handle(inserted(), 5);
     s.handle(Event::IdentityRead(Ok(identity())), 6);
     let effects = s.handle(
-        Event::CertificateIssued(Err(Fault::new("central-error-unreachable", "timeout"))),
+        Event::DocumentReady(Err(Fault::new("central-error-unreachable", "timeout"))),
         7,
     );
     assert!(matches!(&effects[..], [Effect::Wipe]));
@@ -351,8 +366,8 @@ fn paper_out_keeps_the_certificate_and_retry_returns_to_preview() {
         Some("print-error-paper-out")
     );
     ui(&mut s, UiAction::Retry, 10);
-    assert_eq!(s.screen(), Screen::Preview);
-    assert!(s.certificate().is_some());
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
+    assert!(s.document().is_some());
 }
 
 #[test]
@@ -367,7 +382,7 @@ fn idle_timeout_counts_down_then_returns_to_attract_and_wipes() {
         Some(timeouts.idle_warning / 1000)
     );
     assert!(s.handle(Event::Tick, warn_at).is_empty());
-    assert_eq!(s.screen(), Screen::Preview);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
 
     // A touch restarts the countdown.
     ui(&mut s, UiAction::Touch, warn_at);
@@ -377,7 +392,7 @@ fn idle_timeout_counts_down_then_returns_to_attract_and_wipes() {
     assert_eq!(s.screen(), Screen::Attract);
     assert!(matches!(&effects[..], [Effect::Wipe]));
     assert!(!s.has_identity());
-    assert!(s.certificate().is_none());
+    assert!(s.document().is_none());
 }
 
 #[test]
@@ -411,8 +426,8 @@ fn elderly_mode_doubles_the_idle_time_and_ends_with_the_visit() {
 fn switching_language_keeps_the_place() {
     let mut s = at_preview();
     ui(&mut s, UiAction::SwitchLanguage(Locale::ZhTw), 8);
-    assert_eq!((s.screen(), s.locale()), (Screen::Preview, Locale::ZhTw));
-    assert!(s.certificate().is_some());
+    assert_eq!((s.screen(), s.locale()), (Screen::Preview(DocKind::Certificate), Locale::ZhTw));
+    assert!(s.document().is_some());
 }
 
 #[test]
@@ -444,11 +459,11 @@ fn attract_ignores_everything_but_start() {
 fn late_results_for_other_screens_are_dropped() {
     let mut s = at_insert_card();
     ui(&mut s, UiAction::Home, 5);
-    s.handle(Event::CertificateIssued(Ok(certificate())), 6);
+    s.handle(Event::DocumentReady(Ok(certificate())), 6);
     s.handle(Event::PrintFinished(Ok(())), 6);
     s.handle(Event::IdentityRead(Ok(identity())), 6);
     assert_eq!(s.screen(), Screen::Attract);
-    assert!(s.certificate().is_none());
+    assert!(s.document().is_none());
     assert!(!s.has_identity());
 }
 
@@ -460,7 +475,7 @@ fn skipping_the_rating_sends_nothing() {
     ui(&mut s, UiAction::PaperTaken, 10);
     assert!(ui(&mut s, UiAction::SkipRating, 11).is_empty());
     assert_eq!(s.screen(), Screen::Goodbye);
-    assert_eq!(s.rated(), None);
+    assert!(!s.rated());
 }
 
 #[test]
@@ -480,8 +495,318 @@ fn screen_names_are_unique_and_round_trip() {
     for screen in Screen::ALL {
         assert_eq!(Screen::from_name(screen.name()), Some(screen));
     }
+    assert!(Screen::from_name("keypad-application-number").is_some());
     let mut names: Vec<_> = Screen::ALL.iter().map(|s| s.name()).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), Screen::ALL.len());
+}
+
+fn at_services_with(traits: KioskTraits) -> Session {
+    let mut s = Session::with_traits(Timeouts::default(), traits, 0);
+    ui(&mut s, UiAction::Start, 1);
+    ui(&mut s, UiAction::ChooseLanguage(Locale::ZhCn), 2);
+    s.handle(Event::CatalogueLoaded(Ok(catalogue())), 3);
+    s
+}
+
+fn type_text(s: &mut Session, text: &str) {
+    for c in text.chars() {
+        ui(s, UiAction::Key(c), 10);
+    }
+}
+
+#[test]
+fn origin_form_on_an_a4_printer() {
+    let mut s = at_services_with(KioskTraits {
+        printer_width_dots: 1728,
+    });
+    ui(&mut s, UiAction::ChooseService("origin-certificate".into()), 4);
+    assert_eq!(s.screen(), Screen::Keypad(KeypadField::ApplicationNumber));
+    type_text(&mut s, "sq12");
+    ui(&mut s, UiAction::KeySubmit, 11);
+    assert!(s.keypad_invalid(), "too short: stays with a hint");
+    assert_eq!(s.screen(), Screen::Keypad(KeypadField::ApplicationNumber));
+    ui(&mut s, UiAction::KeyClear, 12);
+    type_text(&mut s, "CO2025330100001");
+    ui(&mut s, UiAction::KeySubmit, 13);
+    assert_eq!(s.screen(), Screen::Keypad(KeypadField::ExporterCode));
+    // Back returns to the application number, which is kept by the flow.
+    ui(&mut s, UiAction::Back, 14);
+    assert_eq!(s.screen(), Screen::Keypad(KeypadField::ApplicationNumber));
+    ui(&mut s, UiAction::KeyClear, 14);
+    type_text(&mut s, "CO2025330100001");
+    ui(&mut s, UiAction::KeySubmit, 15);
+    type_text(&mut s, "3301960001");
+    let effects = ui(&mut s, UiAction::KeySubmit, 16);
+    match &effects[..] {
+        [Effect::FetchOriginForm { application_number, exporter_code, .. }] => {
+            assert_eq!(application_number, "CO2025330100001");
+            assert_eq!(exporter_code, "3301960001");
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(s.screen(), Screen::Working(Work::FetchingOriginForm));
+    s.handle(Event::DocumentReady(Ok(document(DocKind::OriginForm, 1728))), 17);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::OriginForm));
+    let effects = ui(&mut s, UiAction::Print, 18);
+    assert!(matches!(&effects[..], [Effect::Print { kind: DocKind::OriginForm, .. }]));
+}
+
+#[test]
+fn origin_form_on_a_receipt_printer_says_it_cannot() {
+    let mut s = at_services_with(KioskTraits {
+        printer_width_dots: 576,
+    });
+    ui(&mut s, UiAction::ChooseService("origin-certificate".into()), 4);
+    type_text(&mut s, "CO2025330100001");
+    ui(&mut s, UiAction::KeySubmit, 5);
+    type_text(&mut s, "3301960001");
+    ui(&mut s, UiAction::KeySubmit, 6);
+    s.handle(Event::DocumentReady(Ok(document(DocKind::OriginForm, 1728))), 7);
+    assert_eq!(s.screen(), Screen::OriginUnsupported);
+    assert!(ui(&mut s, UiAction::Print, 8).is_empty(), "nothing prints");
+    ui(&mut s, UiAction::Finish, 9);
+    assert_eq!(s.screen(), Screen::Rating);
+}
+
+#[test]
+fn wrong_application_number_explains_and_returns_to_the_keypad() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("origin-certificate".into()), 4);
+    type_text(&mut s, "CO2025330100099");
+    ui(&mut s, UiAction::KeySubmit, 5);
+    type_text(&mut s, "3301960001");
+    ui(&mut s, UiAction::KeySubmit, 6);
+    s.handle(
+        Event::DocumentReady(Err(Fault::new("central-error-origin-not-found", "404"))),
+        7,
+    );
+    assert_eq!(s.screen(), Screen::Error);
+    ui(&mut s, UiAction::Retry, 8);
+    assert_eq!(s.screen(), Screen::Keypad(KeypadField::ApplicationNumber));
+}
+
+#[test]
+fn keypad_rejects_keys_the_field_does_not_take() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("address-change".into()), 4);
+    s.handle(inserted(), 5);
+    s.handle(Event::IdentityRead(Ok(identity())), 6);
+    ui(&mut s, UiAction::EditField(FormField::Phone), 7);
+    assert_eq!(s.screen(), Screen::Keypad(KeypadField::Phone));
+    type_text(&mut s, "1A38001380001234");
+    assert_eq!(s.keypad_text(), "13800138000", "letters dropped, length capped");
+}
+
+#[test]
+fn progress_by_number() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("application-progress".into()), 4);
+    assert_eq!(s.screen(), Screen::ProgressChoice);
+    ui(&mut s, UiAction::ProgressByNumber, 5);
+    type_text(&mut s, "SQ2025060100012");
+    let effects = ui(&mut s, UiAction::KeySubmit, 6);
+    assert!(matches!(
+        &effects[..],
+        [Effect::FetchProgress { query: ProgressQuery::ByNumber(n), .. }] if n == "SQ2025060100012"
+    ));
+    s.handle(Event::DocumentReady(Ok(document(DocKind::Progress, 384))), 7);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Progress));
+    // Printing is optional: finishing goes to the rating.
+    ui(&mut s, UiAction::Finish, 8);
+    assert_eq!(s.screen(), Screen::Rating);
+}
+
+#[test]
+fn progress_by_card_lists_the_residents_applications() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("application-progress".into()), 4);
+    ui(&mut s, UiAction::ProgressByCard, 5);
+    assert_eq!(s.screen(), Screen::InsertCard);
+    s.handle(inserted(), 6);
+    let effects = s.handle(Event::IdentityRead(Ok(identity())), 7);
+    assert!(matches!(
+        &effects[..],
+        [Effect::FetchProgress { query: ProgressQuery::ByCard(_), .. }]
+    ));
+    let list = vec![
+        ApplicationEntry {
+            application_number: "SQ1".into(),
+        },
+        ApplicationEntry {
+            application_number: "SQ2".into(),
+        },
+    ];
+    s.handle(Event::ApplicationsListed(Ok(list)), 8);
+    assert_eq!(s.screen(), Screen::ProgressList);
+    assert!(ui(&mut s, UiAction::ChooseApplication("SQ9".into()), 9).is_empty());
+    let effects = ui(&mut s, UiAction::ChooseApplication("SQ2".into()), 9);
+    assert!(matches!(
+        &effects[..],
+        [Effect::FetchProgress { query: ProgressQuery::ByNumber(n), .. }] if n == "SQ2"
+    ));
+}
+
+#[test]
+fn progress_by_card_with_nothing_to_show_says_so() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("application-progress".into()), 4);
+    ui(&mut s, UiAction::ProgressByCard, 5);
+    s.handle(inserted(), 6);
+    s.handle(Event::IdentityRead(Ok(identity())), 7);
+    s.handle(Event::ApplicationsListed(Ok(Vec::new())), 8);
+    assert_eq!(s.screen(), Screen::Error);
+    assert_eq!(s.fault().map(|f| f.message_key), Some("flow-error-no-applications"));
+    ui(&mut s, UiAction::Retry, 9);
+    assert_eq!(s.screen(), Screen::ProgressChoice);
+}
+
+#[test]
+fn submission_form_fill_review_submit() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("address-change".into()), 4);
+    assert_eq!(s.screen(), Screen::InsertCard);
+    s.handle(inserted(), 5);
+    s.handle(Event::IdentityRead(Ok(identity())), 6);
+    assert_eq!(s.screen(), Screen::SubmissionForm);
+    // Incomplete: review does nothing.
+    ui(&mut s, UiAction::ReviewSubmission, 7);
+    assert_eq!(s.screen(), Screen::SubmissionForm);
+    ui(&mut s, UiAction::EditField(FormField::District), 8);
+    assert_eq!(s.screen(), Screen::SubmissionDistrict);
+    ui(&mut s, UiAction::ChooseDistrict(DISTRICTS.len()), 8);
+    assert_eq!(s.screen(), Screen::SubmissionDistrict, "out of range ignored");
+    ui(&mut s, UiAction::ChooseDistrict(1), 9);
+    assert_eq!(s.screen(), Screen::SubmissionForm);
+    for (field, keys) in [
+        (FormField::House, "90"),
+        (FormField::Room, "501"),
+        (FormField::Phone, "13800138000"),
+    ] {
+        ui(&mut s, UiAction::EditField(field), 10);
+        type_text(&mut s, keys);
+        ui(&mut s, UiAction::KeySubmit, 11);
+        assert_eq!(s.screen(), Screen::SubmissionForm);
+    }
+    assert!(s.form().is_some_and(AddressChangeForm::is_complete));
+    // Back from the form's review returns to the form, not to the card.
+    ui(&mut s, UiAction::ReviewSubmission, 12);
+    assert_eq!(s.screen(), Screen::SubmissionConfirm);
+    ui(&mut s, UiAction::Back, 12);
+    assert_eq!(s.screen(), Screen::SubmissionForm);
+    ui(&mut s, UiAction::ReviewSubmission, 12);
+    let effects = ui(&mut s, UiAction::Submit, 13);
+    match &effects[..] {
+        [Effect::Submit { form, service_id, .. }] => {
+            assert_eq!(service_id, "address-change");
+            assert_eq!(form.new_address().as_deref(), Some("西湖区 天目山路 90号 501室"));
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(s.screen(), Screen::Working(Work::Submitting));
+    let mut receipt = document(DocKind::Receipt, 384);
+    receipt.queued = true;
+    s.handle(Event::DocumentReady(Ok(receipt)), 14);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Receipt));
+    assert!(s.document().is_some_and(|d| d.queued));
+    let effects = ui(&mut s, UiAction::Print, 15);
+    assert!(matches!(&effects[..], [Effect::Print { kind: DocKind::Receipt, .. }]));
+}
+
+#[test]
+fn submission_after_the_card_left_asks_for_it_again() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("address-change".into()), 4);
+    s.handle(inserted(), 5);
+    s.handle(Event::IdentityRead(Ok(identity())), 6);
+    ui(&mut s, UiAction::EditField(FormField::District), 7);
+    ui(&mut s, UiAction::ChooseDistrict(0), 7);
+    for (field, keys) in [(FormField::House, "1"), (FormField::Room, "2"), (FormField::Phone, "13900139000")] {
+        ui(&mut s, UiAction::EditField(field), 8);
+        type_text(&mut s, keys);
+        ui(&mut s, UiAction::KeySubmit, 8);
+    }
+    ui(&mut s, UiAction::ReviewSubmission, 9);
+    s.handle(removed(), 10);
+    let effects = ui(&mut s, UiAction::Submit, 11);
+    assert!(effects.is_empty());
+    assert_eq!(s.screen(), Screen::InsertCard);
+    assert!(s.form().is_some_and(AddressChangeForm::is_complete), "the form is kept");
+}
+
+#[test]
+fn period_is_chosen_before_the_card() {
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("si-period".into()), 4);
+    assert_eq!(s.screen(), Screen::ChoosePeriod);
+    ui(&mut s, UiAction::ChoosePeriod(PeriodChoice::LastYear), 5);
+    assert_eq!(s.screen(), Screen::InsertCard);
+    ui(&mut s, UiAction::Back, 6);
+    assert_eq!(s.screen(), Screen::ChoosePeriod);
+    ui(&mut s, UiAction::ChoosePeriod(PeriodChoice::Last24Months), 7);
+    s.handle(inserted(), 8);
+    let effects = s.handle(Event::IdentityRead(Ok(identity())), 9);
+    assert!(matches!(
+        &effects[..],
+        [Effect::IssueCertificate { period: Some(PeriodChoice::Last24Months), .. }]
+    ));
+}
+
+#[test]
+fn bad_rating_asks_for_reasons() {
+    let mut s = at_preview();
+    ui(&mut s, UiAction::Finish, 8);
+    assert_eq!(s.screen(), Screen::Rating);
+    ui(&mut s, UiAction::Rate(Score::Bad), 9);
+    assert_eq!(s.screen(), Screen::RatingReasons);
+    ui(&mut s, UiAction::ToggleReason("too-slow".into()), 10);
+    ui(&mut s, UiAction::ToggleReason("not-a-reason".into()), 10);
+    ui(&mut s, UiAction::ToggleReason("printer-problem".into()), 10);
+    ui(&mut s, UiAction::ToggleReason("too-slow".into()), 10);
+    assert_eq!(s.reasons(), ["printer-problem".to_owned()]);
+    let effects = ui(&mut s, UiAction::SendRating, 11);
+    match &effects[..] {
+        [Effect::SubmitRating { score, reasons, .. }] => {
+            assert_eq!(*score, Score::Bad);
+            assert_eq!(reasons, &vec!["printer-problem".to_owned()]);
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(s.screen(), Screen::Goodbye);
+}
+
+#[test]
+fn phone_link_from_the_certificate_preview() {
+    let mut s = at_preview();
+    let effects = ui(&mut s, UiAction::ShowPhoneLink, 8);
+    assert!(matches!(&effects[..], [Effect::RequestPhoneLink { document_id }] if document_id == "cert-1"));
+    assert_eq!(s.screen(), Screen::PhoneLink);
+    ui(&mut s, UiAction::ClosePhoneLink, 9);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
+    ui(&mut s, UiAction::ShowPhoneLink, 10);
+    s.handle(
+        Event::PhoneLinkReady(Err(Fault::new("central-error-unreachable", "down"))),
+        11,
+    );
+    assert_eq!(s.screen(), Screen::Error);
+    ui(&mut s, UiAction::Retry, 12);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
+}
+
+#[test]
+fn every_new_screen_times_out_and_wipes() {
+    let timeouts = Timeouts::default();
+    let mut s = at_services_with(KioskTraits::default());
+    ui(&mut s, UiAction::ChooseService("address-change".into()), 4);
+    s.handle(inserted(), 5);
+    s.handle(Event::IdentityRead(Ok(identity())), 6);
+    ui(&mut s, UiAction::EditField(FormField::Phone), 7);
+    type_text(&mut s, "138");
+    let effects = s.handle(Event::Tick, 10 + timeouts.idle);
+    assert_eq!(s.screen(), Screen::Attract);
+    assert!(matches!(&effects[..], [Effect::Wipe]));
+    assert!(s.form().is_none());
+    assert_eq!(s.keypad_text(), "");
+    assert!(!s.has_identity());
 }

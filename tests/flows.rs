@@ -1,0 +1,218 @@
+//! Every resident service end to end through `estation demo --headless`, against
+//! the reference central service (SQLite rows asserted), the file printer or the
+//! TCP printer emulator (decoded pages asserted), including failure paths.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use estation_central::seed::DEMO_RESIDENTS;
+use estation_drivers::print::emulator::Emulator;
+use estation_drivers::print::{PrinterStatus, WIDTH_80MM, WIDTH_A4, decode};
+
+const BIN: &str = env!("CARGO_BIN_EXE_estation");
+/// A Tuesday, 02:00 in the service centre's time zone: after hours.
+const AT: &str = "2026-11-24T02:00:00+08:00";
+
+struct Run {
+    data: tempfile::TempDir,
+    output: Output,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        let path = self
+            .stdout()
+            .lines()
+            .find_map(|line| line.strip_prefix("estation demo: central database "))
+            .map(PathBuf::from)
+            .expect("the demo names its central database");
+        rusqlite::Connection::open(path).expect("central db")
+    }
+
+    fn printed(&self) -> Vec<Vec<u8>> {
+        let dir = self.data.path().join("printed");
+        let mut jobs: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        jobs.retain(|p| p.extension().is_some_and(|e| e == "escpos"));
+        jobs.sort();
+        jobs.iter()
+            .map(|p| std::fs::read(p).expect("job bytes"))
+            .collect()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.db()
+            .query_row(sql, [], |row| row.get(0))
+            .expect("count query")
+    }
+}
+
+fn run(script: &str, extra: &[&str]) -> Run {
+    let data = tempfile::tempdir().expect("temp dir");
+    let work = data.path().join("script");
+    std::fs::create_dir_all(&work).expect("script folder");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts").join(script);
+    let copy = work.join(script);
+    std::fs::copy(&source, &copy).expect("copy script");
+    let output = Command::new(BIN)
+        .args(["demo", "--headless", "--no-card-reader", "--at", AT, "--script"])
+        .arg(&copy)
+        .arg("--data")
+        .arg(data.path())
+        .args(extra)
+        .output()
+        .expect("estation runs");
+    assert!(
+        output.status.success(),
+        "{script} failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Run { data, output }
+}
+
+fn qr_codes(page: &image::GrayImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare(page.clone());
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, content)| content))
+        .collect()
+}
+
+#[test]
+fn household_proof_in_traditional_chinese() {
+    let run = run("household-proof.script", &[]);
+    let (service, locale, qr): (String, String, String) = run
+        .db()
+        .query_row(
+            "SELECT service_id, locale, qr_payload FROM issued_certificates",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("one certificate");
+    assert_eq!(service, "household-proof");
+    assert_eq!(locale, "zh-TW");
+    let jobs = run.printed();
+    assert_eq!(jobs.len(), 1);
+    let decoded = decode(&jobs[0], WIDTH_80MM);
+    let found: Vec<String> = decoded.pages.iter().flat_map(qr_codes).collect();
+    assert!(found.contains(&qr), "printed QR {found:?} is not the certificate's");
+    assert_eq!(run.count("SELECT COUNT(*) FROM ratings WHERE score = 'good'"), 1);
+}
+
+#[test]
+fn certificate_for_a_chosen_period_and_a_bad_rating_with_reasons() {
+    let run = run("period-certificate.script", &[]);
+    let document: String = run
+        .db()
+        .query_row("SELECT document_json FROM issued_certificates", [], |r| {
+            r.get(0)
+        })
+        .expect("one certificate");
+    // "Last year" at 2026-11-24 is 2025-01 to 2025-12.
+    assert!(document.contains("2025-01"), "{document}");
+    assert!(document.contains("2025-12"), "{document}");
+    assert!(!document.contains("2026-0"), "months outside the period: {document}");
+    let (score, reasons): (String, String) = run
+        .db()
+        .query_row("SELECT score, reasons_json FROM ratings", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("one rating");
+    assert_eq!(score, "bad");
+    assert!(reasons.contains("too-slow"), "{reasons}");
+}
+
+#[test]
+fn origin_form_prints_on_an_a4_wide_printer() {
+    let run = run("origin-a4.script", &["--printer-width", "1728"]);
+    let jobs = run.printed();
+    assert_eq!(jobs.len(), 1, "one origin form printed");
+    let decoded = decode(&jobs[0], WIDTH_A4);
+    assert!(!decoded.pages.is_empty());
+    assert_eq!(decoded.pages[0].width(), WIDTH_A4);
+    assert_eq!(decoded.unknown_bytes, 0);
+}
+
+#[test]
+fn origin_form_on_an_80mm_printer_prints_nothing_and_says_why() {
+    let run = run("origin-narrow.script", &[]);
+    assert!(run.printed().is_empty());
+}
+
+#[test]
+fn progress_by_application_number_prints() {
+    let run = run("progress-number.script", &[]);
+    let jobs = run.printed();
+    assert_eq!(jobs.len(), 1);
+    let decoded = decode(&jobs[0], WIDTH_80MM);
+    let found: Vec<String> = decoded.pages.iter().flat_map(qr_codes).collect();
+    assert!(
+        found.iter().any(|q| q.contains("SQ2025060100012")),
+        "the progress page carries its application number: {found:?}"
+    );
+}
+
+#[test]
+fn submission_while_offline_is_kept_and_delivered_later() {
+    let run = run("submission-offline.script", &[]);
+    let resident = &DEMO_RESIDENTS[0];
+    let (fields, id_number): (String, String) = run
+        .db()
+        .query_row("SELECT fields_json, id_number FROM submissions", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("exactly one submission reached the central service");
+    assert_eq!(id_number, resident.id_number);
+    assert!(fields.contains("90号 501室"), "{fields}");
+    assert!(fields.contains("13800138000"), "{fields}");
+    // The receipt printed while offline says so.
+    let jobs = run.printed();
+    assert_eq!(jobs.len(), 1, "the receipt");
+    let shot = run.data.path().join("script/shots/receipt-queued.png");
+    assert!(shot.exists());
+    // Nothing is left in the outbox.
+    let outbox = rusqlite::Connection::open(run.data.path().join("outbox.sqlite")).expect("outbox");
+    let left: i64 = outbox
+        .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))
+        .unwrap_or_else(|_| {
+            outbox
+                .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+                .expect("outbox table")
+        });
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn a_service_closed_now_is_not_offered() {
+    let run = run("closed-service.script", &[]);
+    assert_eq!(run.count("SELECT COUNT(*) FROM issued_certificates"), 0);
+}
+
+#[test]
+fn printer_without_paper_stops_before_printing_and_explains() {
+    let emulator = Emulator::start(WIDTH_80MM).expect("emulator");
+    emulator.set_status(PrinterStatus {
+        paper_end: true,
+        ..PrinterStatus::READY
+    });
+    let run = run("paper-out.script", &["--printer", &emulator.uri()]);
+    assert_eq!(emulator.bands_received(), 0, "nothing printed without paper");
+    let journal =
+        rusqlite::Connection::open(run.data.path().join("print-journal.sqlite")).expect("journal");
+    let (state, key): (String, String) = journal
+        .query_row("SELECT state, error_key FROM print_jobs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("the refused job is journalled");
+    assert_eq!(state, "failed");
+    assert_eq!(key, "print-error-paper-out");
+    // The certificate was issued all the same: it can be printed elsewhere.
+    assert_eq!(run.count("SELECT COUNT(*) FROM issued_certificates"), 1);
+}
