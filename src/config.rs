@@ -22,6 +22,10 @@ pub struct LocalConfig {
     pub data_dir: PathBuf,
     #[serde(default)]
     pub display: DisplayConfig,
+    /// Public keys (`PREFIX.pub` from `estation admin keygen`) whose signed
+    /// configuration bundles this kiosk accepts.
+    #[serde(default)]
+    pub config_keys: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

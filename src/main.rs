@@ -37,6 +37,12 @@ enum Command {
     /// Printers: status, test page, render a document.
     #[command(subcommand)]
     Print(cli::print::PrintCommand),
+    /// Device self-test: card reader, printer, central service, clock, disk,
+    /// outbox; exits non-zero when a check fails.
+    Selftest(cli::selftest::SelftestArgs),
+    /// Signed configuration: keys, signing, verification, publishing.
+    #[command(subcommand)]
+    Admin(cli::admin::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
         Command::Screenshot(args) => cli::screenshot::run(args),
         Command::Card(command) => cli::card::run(command),
         Command::Print(command) => cli::print::run(command),
+        Command::Selftest(args) => cli::selftest::run(args),
+        Command::Admin(command) => cli::admin::run(command),
     };
     match result {
         Ok(code) => code,

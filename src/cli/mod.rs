@@ -1,7 +1,9 @@
 //! Subcommands of the `estation` binary. Each is a thin layer over the library.
 
+pub mod admin;
 pub mod card;
 pub mod demo;
 pub mod print;
 pub mod run;
 pub mod screenshot;
+pub mod selftest;
