@@ -6,13 +6,24 @@
 //!
 //! The enqueue methods block for one short SQLite transaction (an fsync); call
 //! them off the UI thread.
+//!
+//! Payloads hold residents' names and ID numbers, so they are sealed at rest
+//! with XChaCha20-Poly1305 under a 256-bit key kept in a separate key file
+//! (bound to their kind and idempotency key, so rows cannot be swapped). Use
+//! [`Outbox::open_with_key`] in production with the key on a different
+//! protection domain from the database: a root-only file on another volume, or
+//! one a TPM unseals at boot. [`Outbox::open`] keeps the key next to the
+//! database (`outbox.key` beside `outbox.sqlite`), which protects copies of the
+//! database alone (backups, support bundles) but not a stolen disk.
 
 use std::fmt;
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use estation_central::wire::{Heartbeat, RatingRequest, SubmissionRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -33,6 +44,21 @@ pub enum OutboxError {
     UnknownKind(String),
     #[error("an outbox task failed")]
     Task,
+    #[error("outbox key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("outbox key file {0} must hold exactly 32 bytes")]
+    KeyLength(PathBuf),
+    #[error("outbox key file {0} is readable by other users; make it 0600")]
+    KeyExposed(PathBuf),
+    #[error("the outbox key does not open this outbox database (wrong or replaced key file)")]
+    WrongKey,
+    #[error("outbox entry {0} cannot be decrypted")]
+    Undecryptable(i64),
+    #[error("an outbox payload cannot be sealed")]
+    Seal,
 }
 
 /// What an entry is, which decides the endpoint it goes to.
@@ -142,6 +168,7 @@ impl Default for SenderPolicy {
 
 pub struct Outbox {
     conn: Mutex<Connection>,
+    cipher: XChaCha20Poly1305,
     status: watch::Sender<OutboxStatus>,
     wake: Notify,
 }
@@ -159,20 +186,174 @@ CREATE TABLE IF NOT EXISTS outbox (
     seq              INTEGER PRIMARY KEY AUTOINCREMENT,
     kind             TEXT NOT NULL,
     idempotency_key  TEXT NOT NULL UNIQUE,
-    payload          TEXT NOT NULL,
+    payload          BLOB NOT NULL,
     created_at       INTEGER NOT NULL,
     state            TEXT NOT NULL DEFAULT 'pending',
     attempts         INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, seq);
+CREATE TABLE IF NOT EXISTS outbox_meta (
+    name   TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+);
 ";
+
+/// `PRAGMA user_version` once payloads are sealed; 0 is the clear-text layout.
+const SEALED_VERSION: i64 = 1;
+/// Sealed under the key when the database is created, to recognise it later.
+const KEY_CHECK: &[u8] = b"estation-outbox-key-check";
+const KEY_LEN: usize = 32;
+const NONCE_LEN: usize = 24;
+
+fn associated_data(kind: &str, idempotency_key: &str) -> Vec<u8> {
+    format!("estation-outbox-v1\0{kind}\0{idempotency_key}").into_bytes()
+}
+
+fn seal(cipher: &XChaCha20Poly1305, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, OutboxError> {
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let sealed = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        // Encryption fails only for messages beyond the cipher's limit (256 GiB).
+        .map_err(|_| OutboxError::Seal)?;
+    let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+fn open_sealed(cipher: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .ok()
+}
+
+/// Reads the key file, creating it (mode 0600, never overwriting) when missing.
+fn load_or_create_key(path: &Path) -> Result<zeroize::Zeroizing<[u8; KEY_LEN]>, OutboxError> {
+    use std::io::{Read, Write};
+    let io = |source| OutboxError::KeyFile {
+        path: path.to_owned(),
+        source,
+    };
+    let mut key = zeroize::Zeroizing::new([0u8; KEY_LEN]);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            use rand::RngCore;
+            rand::rngs::OsRng.fill_bytes(key.as_mut());
+            file.write_all(key.as_ref()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            return Ok(key);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(io)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(OutboxError::KeyExposed(path.to_owned()));
+        }
+    }
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(KEY_LEN + 1));
+    Read::by_ref(&mut file)
+        .take(KEY_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() != KEY_LEN {
+        return Err(OutboxError::KeyLength(path.to_owned()));
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
 
 const ENTRY_COLUMNS: &str = "seq, kind, idempotency_key, payload, attempts, last_error";
 
-fn entry_from_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, String, String, String, u32, Option<String>)> {
+/// Recognises the database's key, or records it in a new database.
+fn check_key(conn: &Connection, cipher: &XChaCha20Poly1305) -> Result<(), OutboxError> {
+    let aad = associated_data("meta", "key-check");
+    let stored: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM outbox_meta WHERE name = 'key_check'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match stored {
+        Some(sealed) => match open_sealed(cipher, &sealed, &aad) {
+            Some(plain) if plain == KEY_CHECK => Ok(()),
+            _ => Err(OutboxError::WrongKey),
+        },
+        None => {
+            conn.execute(
+                "INSERT INTO outbox_meta (name, value) VALUES ('key_check', ?1)",
+                params![seal(cipher, KEY_CHECK, &aad)?],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Seals the entries an older outbox stored in clear text, then compacts the
+/// file so the clear text does not linger in free pages or the WAL.
+fn seal_clear_text_entries(
+    conn: &Connection,
+    cipher: &XChaCha20Poly1305,
+) -> Result<(), OutboxError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= SEALED_VERSION {
+        return Ok(());
+    }
+    let rows: Vec<(i64, String, String, String)> = {
+        let mut stmt = conn.prepare(
+            "SELECT seq, kind, idempotency_key, payload FROM outbox WHERE typeof(payload) = 'text'",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    let converted = !rows.is_empty();
+    let tx = conn.unchecked_transaction()?;
+    for (seq, kind, key, payload) in rows {
+        let sealed = seal(cipher, payload.as_bytes(), &associated_data(&kind, &key))?;
+        tx.execute(
+            "UPDATE outbox SET payload = ?2 WHERE seq = ?1",
+            params![seq, sealed],
+        )?;
+    }
+    tx.pragma_update(None, "user_version", SEALED_VERSION)?;
+    tx.commit()?;
+    if converted {
+        conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
+    }
+    Ok(())
+}
+
+type EntryRow = (i64, String, String, Vec<u8>, u32, Option<String>);
+
+fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -183,23 +364,22 @@ fn entry_from_row(
     ))
 }
 
-fn to_entry(
-    row: (i64, String, String, String, u32, Option<String>),
-) -> Result<OutboxEntry, OutboxError> {
-    let (seq, kind, idempotency_key, payload, attempts, last_error) = row;
-    Ok(OutboxEntry {
-        seq,
-        kind: OutboxKind::parse(&kind)?,
-        idempotency_key,
-        payload,
-        attempts,
-        last_error,
-    })
-}
-
 impl Outbox {
-    /// Opens or creates the outbox database at `path`.
+    /// Opens or creates the outbox database at `path`, with its key in
+    /// `path.with_extension("key")` (created when missing). Production kiosks
+    /// should use [`Outbox::open_with_key`] with the key elsewhere.
     pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
+        Self::open_with_key(path, &path.with_extension("key"))
+    }
+
+    /// Opens or creates the outbox database at `path`, sealing payloads under
+    /// the key in `key_path` (32 random bytes, created with mode 0600 when
+    /// missing; refused when other users can read it). A key that does not
+    /// match the database is [`OutboxError::WrongKey`]. Entries of an older,
+    /// clear-text outbox are sealed on first open.
+    pub fn open_with_key(path: &Path, key_path: &Path) -> Result<Outbox, OutboxError> {
+        let key = load_or_create_key(key_path)?;
+        let cipher = XChaCha20Poly1305::new(key.as_ref().into());
         let conn = Connection::open(path)?;
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
@@ -209,14 +389,38 @@ impl Outbox {
         // FULL: a commit is on disk when it returns, even after power loss.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        // Freed pages are zeroed, so delivered entries leave nothing behind.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        check_key(&conn, &cipher)?;
+        seal_clear_text_entries(&conn, &cipher)?;
         let outbox = Outbox {
             conn: Mutex::new(conn),
+            cipher,
             status: watch::Sender::new(OutboxStatus::default()),
             wake: Notify::new(),
         };
         outbox.refresh_counts()?;
         Ok(outbox)
+    }
+
+    fn to_entry(&self, row: EntryRow) -> Result<OutboxEntry, OutboxError> {
+        let (seq, kind, idempotency_key, sealed, attempts, last_error) = row;
+        let payload = open_sealed(
+            &self.cipher,
+            &sealed,
+            &associated_data(&kind, &idempotency_key),
+        )
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(OutboxError::Undecryptable(seq))?;
+        Ok(OutboxEntry {
+            seq,
+            kind: OutboxKind::parse(&kind)?,
+            idempotency_key,
+            payload,
+            attempts,
+            last_error,
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -244,7 +448,12 @@ impl Outbox {
         idempotency_key: &str,
         payload: &T,
     ) -> Result<(), OutboxError> {
-        let payload = serde_json::to_string(payload)?;
+        let payload = serde_json::to_vec(payload)?;
+        let payload = seal(
+            &self.cipher,
+            &payload,
+            &associated_data(kind.as_str(), idempotency_key),
+        )?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         self.conn().execute(
             "INSERT INTO outbox (kind, idempotency_key, payload, created_at) VALUES (?1, ?2, ?3, ?4)
@@ -287,20 +496,40 @@ impl Outbox {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {ENTRY_COLUMNS} FROM outbox WHERE state = ?1 ORDER BY seq"
         ))?;
-        let rows = stmt.query_map(params![state], entry_from_row)?;
-        rows.map(|r| to_entry(r?)).collect()
+        let rows = stmt
+            .query_map(params![state], entry_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(stmt);
+        drop(conn);
+        rows.into_iter().map(|r| self.to_entry(r)).collect()
     }
 
+    /// The oldest pending entry. One that cannot be decrypted (damaged or
+    /// planted) is set aside as rejected so the queue keeps moving.
     fn head(&self) -> Result<Option<OutboxEntry>, OutboxError> {
-        let row = self
-            .conn()
-            .query_row(
-                &format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1"),
-                [],
-                entry_from_row,
-            )
-            .optional()?;
-        row.map(to_entry).transpose()
+        loop {
+            let row = self
+                .conn()
+                .query_row(
+                    &format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1"),
+                    [],
+                    entry_from_row,
+                )
+                .optional()?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            match self.to_entry(row) {
+                Err(OutboxError::Undecryptable(seq)) => {
+                    tracing::warn!(seq, "outbox entry cannot be decrypted; set aside");
+                    self.settle(
+                        seq,
+                        &Delivery::Rejected("the stored payload cannot be decrypted".into()),
+                    )?;
+                }
+                other => return other.map(Some),
+            }
+        }
     }
 
     fn settle(&self, seq: i64, delivery: &Delivery) -> Result<(), OutboxError> {
@@ -502,6 +731,88 @@ mod tests {
             .query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    fn raw_bytes(path: &Path) -> Vec<u8> {
+        let mut bytes = std::fs::read(path).unwrap();
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            bytes.extend(std::fs::read(PathBuf::from(name)).unwrap_or_default());
+        }
+        bytes
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn payloads_are_sealed_and_bound_to_their_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("o.sqlite");
+        let outbox = Outbox::open(&path).unwrap();
+        let secret = "SECRET-PAYLOAD-330106198503122314";
+        outbox
+            .enqueue(OutboxKind::Submission, "k1", &secret)
+            .unwrap();
+        outbox
+            .enqueue(OutboxKind::Submission, "k2", &"other")
+            .unwrap();
+        assert!(!contains(&raw_bytes(&path), secret.as_bytes()));
+        assert!(!contains(&raw_bytes(&path), b"330106198503122314"));
+        assert_eq!(
+            outbox.pending().unwrap()[0].payload,
+            format!("\"{secret}\"")
+        );
+        // Moving a sealed payload to another row breaks it: the row's kind and
+        // key are authenticated with it.
+        outbox
+            .conn()
+            .execute(
+                "UPDATE outbox SET payload = (SELECT payload FROM outbox WHERE idempotency_key = 'k1')
+                 WHERE idempotency_key = 'k2'",
+                [],
+            )
+            .unwrap();
+        assert!(matches!(
+            outbox.pending(),
+            Err(OutboxError::Undecryptable(_))
+        ));
+        let head = outbox.head().unwrap().unwrap();
+        assert_eq!(head.idempotency_key, "k1");
+        outbox.settle(head.seq, &Delivery::Delivered).unwrap();
+        // The swapped row is set aside rather than blocking the queue.
+        assert!(outbox.head().unwrap().is_none());
+        assert_eq!(outbox.status().borrow().rejected, 1);
+    }
+
+    #[test]
+    fn a_clear_text_outbox_is_sealed_on_first_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            // The layout of the first release: payloads as JSON text.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE outbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL UNIQUE, payload TEXT NOT NULL,
+                    created_at INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
+                 INSERT INTO outbox (kind, idempotency_key, payload, created_at)
+                 VALUES ('rating', 'old-1', '{\"name\":\"OLD-CLEAR-TEXT-NAME\"}', 0);",
+            )
+            .unwrap();
+        }
+        assert!(contains(&raw_bytes(&path), b"OLD-CLEAR-TEXT-NAME"));
+        let outbox = Outbox::open(&path).unwrap();
+        assert!(!contains(&raw_bytes(&path), b"OLD-CLEAR-TEXT-NAME"));
+        let pending = outbox.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].payload, r#"{"name":"OLD-CLEAR-TEXT-NAME"}"#);
+        drop(outbox);
+        assert_eq!(Outbox::open(&path).unwrap().pending().unwrap(), pending);
     }
 
     #[test]

@@ -9,10 +9,11 @@ use std::fmt;
 use std::time::Duration;
 
 use estation_central::wire::{
-    self, CertificateVerification, ConfigBundle, Heartbeat, HeartbeatAck, IDEMPOTENCY_KEY_HEADER,
-    IdentityLookupRequest, IssueCertificateRequest, IssuedCertificate, KIOSK_ID_HEADER,
-    OriginCertificateSummary, PrintableDocument, Problem, PublicKeys, RatingReceipt, RatingRequest,
-    SignedConfig, SubmissionReceipt, SubmissionRequest,
+    self, ApplicationsLookupRequest, CertificateVerification, ConfigBundle, Heartbeat,
+    HeartbeatAck, IDEMPOTENCY_KEY_HEADER, IdentityLookupRequest, IssueCertificateRequest,
+    IssuedCertificate, KIOSK_ID_HEADER, Locale, OriginCertificateForm, OriginCertificateSummary,
+    PhoneLink, PrintableDocument, Problem, PublicKeys, RatingReceipt, RatingRequest,
+    ResidentApplications, SignedConfig, SubmissionForm, SubmissionReceipt, SubmissionRequest,
 };
 use rand::Rng;
 use reqwest::{Method, StatusCode, Url, header};
@@ -151,6 +152,17 @@ impl fmt::Debug for CentralClient {
     }
 }
 
+/// What one call sends besides its method, URL and body.
+#[derive(Clone, Copy, Default)]
+struct CallOptions<'a> {
+    idempotency_key: Option<&'a str>,
+    if_none_match: Option<&'a str>,
+    accept_language: Option<Locale>,
+    /// Safe to repeat even without a key: reads sent as POST, and calls whose
+    /// repetition is harmless by contract (a phone link mints another link).
+    repeatable: bool,
+}
+
 struct Reply {
     status: StatusCode,
     headers: header::HeaderMap,
@@ -207,8 +219,7 @@ impl CentralClient {
         method: &Method,
         url: &Url,
         body: Option<&[u8]>,
-        idempotency_key: Option<&str>,
-        if_none_match: Option<&str>,
+        options: CallOptions<'_>,
     ) -> Result<Reply, CentralError> {
         let mut request = self
             .http
@@ -216,11 +227,14 @@ impl CentralClient {
             .header(KIOSK_ID_HEADER, &self.kiosk_id)
             .bearer_auth(&self.token)
             .header(header::ACCEPT, "application/json");
-        if let Some(key) = idempotency_key {
+        if let Some(key) = options.idempotency_key {
             request = request.header(IDEMPOTENCY_KEY_HEADER, key);
         }
-        if let Some(etag) = if_none_match {
+        if let Some(etag) = options.if_none_match {
             request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(locale) = options.accept_language {
+            request = request.header(header::ACCEPT_LANGUAGE, locale.as_str());
         }
         if let Some(body) = body {
             request = request
@@ -253,11 +267,11 @@ impl CentralClient {
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
-        idempotency_key: Option<&str>,
-        if_none_match: Option<&str>,
+        options: CallOptions<'_>,
         decode: impl Fn(Reply) -> Result<T, CentralError>,
     ) -> Result<T, CentralError> {
-        let retryable = method == Method::GET || idempotency_key.is_some();
+        let retryable =
+            method == Method::GET || options.idempotency_key.is_some() || options.repeatable;
         let attempts = if retryable {
             self.retry.max_attempts
         } else {
@@ -267,13 +281,7 @@ impl CentralClient {
         loop {
             attempt += 1;
             let result = self
-                .attempt(
-                    &method,
-                    &url,
-                    body.as_deref(),
-                    idempotency_key,
-                    if_none_match,
-                )
+                .attempt(&method, &url, body.as_deref(), options)
                 .await
                 .and_then(check_status)
                 .and_then(&decode);
@@ -304,7 +312,7 @@ impl CentralClient {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        self.call(Method::GET, url, None, None, None, |reply| {
+        self.call(Method::GET, url, None, CallOptions::default(), |reply| {
             parse(&reply.body)
         })
         .await
@@ -316,16 +324,24 @@ impl CentralClient {
         body: &B,
         idempotency_key: Option<&str>,
     ) -> Result<T, CentralError> {
+        let options = CallOptions {
+            idempotency_key,
+            ..CallOptions::default()
+        };
+        self.post_with(segments, body, options).await
+    }
+
+    async fn post_with<B: Serialize, T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &B,
+        options: CallOptions<'_>,
+    ) -> Result<T, CentralError> {
         let url = self.url(segments)?;
         let bytes = serde_json::to_vec(body).map_err(|e| CentralError::Config(e.to_string()))?;
-        self.call(
-            Method::POST,
-            url,
-            Some(bytes),
-            idempotency_key,
-            None,
-            |reply| parse(&reply.body),
-        )
+        self.call(Method::POST, url, Some(bytes), options, |reply| {
+            parse(&reply.body)
+        })
         .await
     }
 
@@ -409,20 +425,95 @@ impl CentralClient {
         .await
     }
 
+    /// The approved form laid out as the agreement's boxes, for the A4-wide
+    /// layout (see [`super::origin_form_content`]).
+    pub async fn origin_certificate_form(
+        &self,
+        application_number: &str,
+        exporter_code: &str,
+    ) -> Result<OriginCertificateForm, CentralError> {
+        self.get(
+            &["v1", "origin-certificates", application_number, "form"],
+            &[("exporter_code", exporter_code)],
+        )
+        .await
+    }
+
+    /// Progress with its printable document in zh-CN.
     pub async fn application_progress(
         &self,
         application_number: &str,
     ) -> Result<wire::ApplicationProgress, CentralError> {
-        self.get(&["v1", "applications", application_number, "progress"], &[])
+        self.application_progress_in(application_number, Locale::ZhCn)
             .await
     }
 
+    /// Progress with its printable document in `locale`.
+    pub async fn application_progress_in(
+        &self,
+        application_number: &str,
+        locale: Locale,
+    ) -> Result<wire::ApplicationProgress, CentralError> {
+        self.get(
+            &["v1", "applications", application_number, "progress"],
+            &[("locale", locale.as_str())],
+        )
+        .await
+    }
+
+    /// The applications of the resident a card identifies, newest first, with
+    /// a printable list. A read, retried like a GET.
+    pub async fn applications_by_card(
+        &self,
+        request: &ApplicationsLookupRequest,
+    ) -> Result<ResidentApplications, CentralError> {
+        let options = CallOptions {
+            repeatable: true,
+            ..CallOptions::default()
+        };
+        self.post_with(&["v1", "applications", "lookup"], request, options)
+            .await
+    }
+
+    /// A short-lived link that opens a certificate this kiosk just issued on
+    /// the resident's phone; show `url` as a QR, never log or print it.
+    pub async fn phone_link(&self, certificate_id: &str) -> Result<PhoneLink, CentralError> {
+        let options = CallOptions {
+            repeatable: true,
+            ..CallOptions::default()
+        };
+        let url = self.url(&["v1", "certificates", certificate_id, "phone-link"])?;
+        self.call(Method::POST, url, None, options, |reply| parse(&reply.body))
+            .await
+    }
+
+    /// The fields and rules of a submission service's form.
+    pub async fn submission_form(&self, service_id: &str) -> Result<SubmissionForm, CentralError> {
+        self.get(&["v1", "services", service_id, "form"], &[]).await
+    }
+
+    /// Submits with the receipt in zh-CN (the outbox's deliveries use this).
     pub async fn submit(
         &self,
         idempotency_key: &str,
         request: &SubmissionRequest,
     ) -> Result<SubmissionReceipt, CentralError> {
-        self.post(&["v1", "submissions"], request, Some(idempotency_key))
+        self.submit_in(idempotency_key, request, Locale::ZhCn).await
+    }
+
+    /// Submits, asking for the printable receipt in `locale`.
+    pub async fn submit_in(
+        &self,
+        idempotency_key: &str,
+        request: &SubmissionRequest,
+        locale: Locale,
+    ) -> Result<SubmissionReceipt, CentralError> {
+        let options = CallOptions {
+            idempotency_key: Some(idempotency_key),
+            accept_language: Some(locale),
+            ..CallOptions::default()
+        };
+        self.post_with(&["v1", "submissions"], request, options)
             .await
     }
 
@@ -448,7 +539,11 @@ impl CentralClient {
     /// signature is checked by the caller, against its trust anchor.
     pub async fn config(&self, etag: Option<&str>) -> Result<ConfigFetch, CentralError> {
         let url = self.url(&["v1", "config"])?;
-        self.call(Method::GET, url, None, None, etag, decode_config)
+        let options = CallOptions {
+            if_none_match: etag,
+            ..CallOptions::default()
+        };
+        self.call(Method::GET, url, None, options, decode_config)
             .await
     }
 }

@@ -5,9 +5,11 @@
 
 mod client;
 mod error;
+mod print;
 
 pub use client::{
     CentralClient, ClientConfig, ConfigFetch, Connectivity, RetryPolicy, new_idempotency_key,
 };
 pub use error::CentralError;
 pub use estation_central::wire;
+pub use print::{certificate_content, origin_form_content, receipt_content};
