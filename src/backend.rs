@@ -109,27 +109,29 @@ impl Backend {
     ) -> Result<ReadyDocument, Fault> {
         let form = self
             .central
-            .origin_certificate_document(application_number, exporter_code)
+            .origin_certificate_form(application_number, exporter_code)
             .await
             .map_err(|e| central_fault(&e))?;
+        let content = crate::central::origin_form_content(&form);
         let summary = DocumentSummary {
             document_id: format!("origin-{application_number}"),
             kind: DocKind::OriginForm,
-            verification_code: form.verification_code.clone(),
+            verification_code: content.certificate_no.text.clone(),
             min_width_dots: print::WIDTH_A4,
             queued: false,
         };
-        let document = certificate_document(&form);
+        let document = print::layouts::origin_form(&content);
         self.ready_at(summary, document, print::WIDTH_A4).await
     }
 
     pub async fn progress_by_number(
         &self,
         application_number: &str,
+        locale: Locale,
     ) -> Result<ReadyDocument, Fault> {
         let progress = self
             .central
-            .application_progress(application_number)
+            .application_progress_in(application_number, wire::Locale::from_tag(locale.tag()))
             .await
             .map_err(|e| central_fault(&e))?;
         let summary = DocumentSummary {
@@ -149,10 +151,24 @@ impl Backend {
     pub async fn progress_by_card(
         &self,
         identity: &Identity,
+        locale: Locale,
     ) -> Result<Vec<ApplicationEntry>, Fault> {
-        // PENDING-CLIENT: replaced by the client's by-card lookup.
-        let _ = (identity, ApplicationEntry { application_number: String::new() });
-        Err(Fault::new("central-error-failed", "lookup by card not wired yet"))
+        let mut request = wire::ApplicationsLookupRequest {
+            card_number: identity.card_number.clone(),
+            id_number: identity.id_number.clone(),
+            locale: wire::Locale::from_tag(locale.tag()),
+        };
+        let result = self.central.applications_by_card(&request).await;
+        zeroize::Zeroize::zeroize(&mut request.id_number);
+        zeroize::Zeroize::zeroize(&mut request.card_number);
+        let found = result.map_err(|e| central_fault(&e))?;
+        Ok(found
+            .applications
+            .into_iter()
+            .map(|a| ApplicationEntry {
+                application_number: a.application_number,
+            })
+            .collect())
     }
 
     /// Durable first (the outbox), then a short wait for delivery.
@@ -215,9 +231,11 @@ impl Backend {
     }
 
     pub async fn phone_link(&self, certificate_id: &str) -> Result<String, Fault> {
-        // PENDING-CLIENT: replaced by the client's phone-link call.
-        let _ = certificate_id;
-        Err(Fault::new("central-error-failed", "phone link not wired yet"))
+        self.central
+            .phone_link(certificate_id)
+            .await
+            .map(|link| link.url)
+            .map_err(|e| central_fault(&e))
     }
 
     /// Lays out and renders a document for the preview, at the printer's width.

@@ -295,16 +295,16 @@ impl Kiosk {
                     mailbox.post(Message::Document(result.map(Box::new)));
                 });
             }
-            Effect::FetchProgress { query, .. } => {
+            Effect::FetchProgress { query, locale } => {
                 self.runtime.spawn(async move {
                     let _done = done;
                     match query {
                         ProgressQuery::ByNumber(number) => {
-                            let result = backend.progress_by_number(&number).await;
+                            let result = backend.progress_by_number(&number, locale).await;
                             mailbox.post(Message::Document(result.map(Box::new)));
                         }
                         ProgressQuery::ByCard(identity) => {
-                            let result = backend.progress_by_card(&identity).await;
+                            let result = backend.progress_by_card(&identity, locale).await;
                             drop(identity);
                             mailbox.post(Message::Session(Event::ApplicationsListed(result)));
                         }

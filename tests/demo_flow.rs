@@ -11,7 +11,9 @@ use estation_drivers::print::{WIDTH_80MM, decode};
 const BIN: &str = env!("CARGO_BIN_EXE_estation");
 
 fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scripts")
+        .join(name)
 }
 
 /// Runs a script in a fresh data folder; the script's screenshots land next to a copy.
@@ -101,7 +103,10 @@ fn social_insurance_certificate_from_attract_to_attract() {
         found.contains(&qr_payload),
         "the printed QR codes {found:?} do not carry the issued certificate's payload"
     );
-    assert!(qr_payload.contains(&code), "the QR payload carries the verification code");
+    assert!(
+        qr_payload.contains(&code),
+        "the QR payload carries the verification code"
+    );
 
     // Screenshots along the way are real pictures.
     for shot in ["attract", "services", "preview"] {

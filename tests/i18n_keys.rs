@@ -20,17 +20,55 @@ fn files(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The string literal that starts right after each occurrence of `marker`.
+/// The string literal that starts right after each occurrence of `marker`. A
+/// literal that is only the start of a key (`"preview-title-" + kind`) is left out:
+/// [`composed_keys`] lists what such expressions produce.
 fn literals_after(text: &str, marker: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find(marker) {
         rest = &rest[at + marker.len()..];
         if let Some(end) = rest.find('"') {
-            found.push(rest[..end].to_owned());
+            let composed = rest[end + 1..].trim_start().starts_with('+');
+            if !composed {
+                found.push(rest[..end].to_owned());
+            }
         }
     }
     found
+}
+
+/// Keys the UI builds from a prefix and a value.
+fn composed_keys() -> Vec<String> {
+    let mut keys = Vec::new();
+    for kind in ["certificate", "origin-form", "progress", "receipt"] {
+        for prefix in ["preview-title-", "preview-hint-", "preview-code-"] {
+            keys.push(format!("{prefix}{kind}"));
+        }
+    }
+    for reason in estation::session::RATING_REASONS {
+        keys.push(format!("reason-{reason}"));
+    }
+    for period in estation::session::PeriodChoice::ALL {
+        keys.push(format!("period-{}", period.id()));
+        keys.push(format!("period-{}.hint", period.id()));
+    }
+    for choice in ["by-number", "by-card"] {
+        keys.push(format!("progress-choice-{choice}"));
+        keys.push(format!("progress-choice-{choice}.hint"));
+    }
+    for field in [
+        "keypad-application-number",
+        "keypad-exporter-code",
+        "keypad-house-number",
+        "keypad-room-number",
+        "keypad-phone",
+    ] {
+        for suffix in ["-title", "-hint", "-invalid"] {
+            keys.push(format!("{field}{suffix}"));
+        }
+    }
+    keys
 }
 
 fn is_error_key(literal: &str) -> bool {
@@ -75,6 +113,7 @@ fn used_keys() -> (BTreeSet<String>, BTreeSet<String>) {
         }
     }
     keys.extend(error_keys.iter().cloned());
+    keys.extend(composed_keys());
     for n in 1..=7 {
         keys.insert(format!("weekday-{n}"));
     }
@@ -128,4 +167,6 @@ fn the_scanner_finds_keys_it_should() {
     assert!(is_error_key("card-error-removed"));
     assert!(!is_error_key("card-error-{}"));
     assert!(!is_error_key("nav-home"));
+    let composed = r#"Tr.text("preview-title-" + root.kind, Tr.revision)"#;
+    assert!(literals_after(composed, "Tr.text(\"").is_empty());
 }

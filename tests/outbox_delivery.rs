@@ -38,7 +38,11 @@ fn rating(i: usize) -> RatingRequest {
     RatingRequest {
         service_id: "household-proof".into(),
         certificate_id: None,
-        score: if i.is_multiple_of(2) { Score::Good } else { Score::Bad },
+        score: if i.is_multiple_of(2) {
+            Score::Good
+        } else {
+            Score::Bad
+        },
         reasons: vec![format!("reason-{i}")],
     }
 }

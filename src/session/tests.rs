@@ -115,9 +115,11 @@ fn the_whole_certificate_flow() {
                 service_id,
                 identity: id,
                 locale,
+                period,
             },
         ] => {
             assert_eq!(service_id, SERVICE);
+            assert_eq!(*period, None);
             assert_eq!(id.id_number, "110101195001011234");
             assert_eq!(*locale, Locale::ZhTw);
         }
@@ -144,13 +146,15 @@ fn the_whole_certificate_flow() {
         [
             Effect::SubmitRating {
                 service_id,
-                certificate_id,
+                document_id,
                 score,
+                reasons,
             },
         ] => {
             assert_eq!(service_id, SERVICE);
-            assert_eq!(certificate_id.as_deref(), Some("cert-1"));
+            assert_eq!(document_id.as_deref(), Some("cert-1"));
             assert_eq!(*score, Score::Good);
+            assert!(reasons.is_empty());
         }
         other => panic!("unexpected effects {other:?}"),
     }
