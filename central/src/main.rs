@@ -40,6 +40,15 @@ enum Command {
         #[arg(long)]
         id: String,
     },
+    /// Register an administrator (or replace the token) and print the new token,
+    /// for `estation admin publish` and the fleet page.
+    AdminAdd {
+        #[arg(long)]
+        db: PathBuf,
+        /// Administrator id, e.g. "ops-li".
+        #[arg(long)]
+        id: String,
+    },
     /// Print the published public keys (JSON).
     Keys {
         #[arg(long)]
@@ -86,6 +95,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::KioskAdd { db, id } => {
             let state = server::open_state(&db, &ServerOptions::default()).await?;
             println!("{}", state.register_kiosk(&id).await?);
+        }
+        Command::AdminAdd { db, id } => {
+            let state = server::open_state(&db, &ServerOptions::default()).await?;
+            println!("{}", state.register_admin(&id).await?);
         }
         Command::Keys { db } => {
             let state = server::open_state(&db, &ServerOptions::default()).await?;

@@ -1497,6 +1497,157 @@ impl fmt::Display for Problem {
     }
 }
 
+// ---------------------------------------------------------------- administration
+
+/// An administrator's request to publish a signed bundle to some kiosks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublishBundleRequest {
+    /// Which kiosks get it: comma-separated kiosk ids or patterns where `*`
+    /// stands for any run of characters, e.g. "binjiang-*,jindong-03" or "*".
+    #[schema(example = "binjiang-*")]
+    pub selector: String,
+    /// The bundle exactly as `estation admin sign` wrote it.
+    pub bundle: SignedConfig,
+}
+
+/// A bundle the central service hands out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublishedBundle {
+    pub version: u64,
+    pub selector: String,
+    /// Id of the key that signed it (the service does not check the signature:
+    /// kiosks do, against their own trust anchors).
+    pub key_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub published_at: OffsetDateTime,
+    pub published_by: String,
+    /// Registered kiosks the selector matches at publication.
+    pub matched_kiosks: Vec<String>,
+}
+
+/// A kiosk's state as the fleet page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum KioskHealth {
+    Ok,
+    /// A device warns (paper near end, backlog, an untested display …).
+    Warning,
+    /// A device failed (no paper, no reader, central unreachable …).
+    Error,
+    /// No heartbeat for longer than the staleness limit.
+    Silent,
+    /// Registered, never sent a heartbeat.
+    Never,
+}
+
+/// The last heartbeat a kiosk sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LastHeartbeat {
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub app_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_version: Option<u64>,
+    pub outbox_backlog: u32,
+    pub devices: Vec<DeviceHealth>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KioskStatus {
+    pub kiosk_id: String,
+    pub health: KioskHealth,
+    /// The configuration version the service hands this kiosk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_config_version: Option<u64>,
+    /// Whether the kiosk reports running the version assigned to it.
+    pub config_current: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_heartbeat: Option<LastHeartbeat>,
+}
+
+/// Every registered kiosk and its last heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FleetStatus {
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    /// A kiosk silent for longer than this is `silent`.
+    pub stale_after_secs: u64,
+    pub kiosks: Vec<KioskStatus>,
+}
+
+/// Checks a kiosk selector: 1 to 512 characters, comma-separated patterns of
+/// letters, digits, `-`, `_`, `.` and `*`.
+pub fn validate_selector(selector: &str) -> Result<(), String> {
+    if selector.is_empty() || selector.len() > 512 {
+        return Err("a selector has 1 to 512 characters".into());
+    }
+    for pattern in selector.split(',').map(str::trim) {
+        if pattern.is_empty()
+            || !pattern
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*'))
+        {
+            return Err(format!("{pattern:?} is not a kiosk id or pattern"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `kiosk_id` is one of the kiosks `selector` names.
+pub fn selector_matches(selector: &str, kiosk_id: &str) -> bool {
+    selector
+        .split(',')
+        .map(str::trim)
+        .any(|pattern| glob_matches(pattern.as_bytes(), kiosk_id.as_bytes()))
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((star_p, star_t)) = star {
+            p = star_p + 1;
+            t = star_t + 1;
+            star = Some((star_p, star_t + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
+}
+
+#[cfg(test)]
+mod administration_tests {
+    use super::*;
+
+    #[test]
+    fn selectors_match_ids_and_patterns() {
+        assert!(selector_matches("*", "binjiang-01"));
+        assert!(selector_matches("binjiang-*", "binjiang-01"));
+        assert!(selector_matches("jindong-03, binjiang-0*", "binjiang-01"));
+        assert!(!selector_matches("binjiang-*", "jindong-01"));
+        assert!(!selector_matches("binjiang-01", "binjiang-011"));
+        assert!(selector_matches("*-01", "binjiang-01"));
+        assert!(selector_matches("b*g-*1", "binjiang-01"));
+        assert!(!selector_matches("b*g-*2", "binjiang-01"));
+        assert!(validate_selector("binjiang-*,jindong-03").is_ok());
+        for bad in ["", "a,,b", "a b", "../x", &"a".repeat(513)] {
+            assert!(validate_selector(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

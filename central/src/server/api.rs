@@ -947,7 +947,8 @@ pub async fn heartbeat(
         return Err(ApiError::validation("at most 64 devices"));
     }
     let ack = blocking(move || {
-        let config_version = state.store.latest_config()?.map(|(v, _)| v);
+        let config_version =
+            super::admin::config_for_kiosk(&state.store, &kiosk.0)?.map(|(v, _)| v);
         state.store.idempotent_write(&kiosk.0, &key, "heartbeats", hash, now, |tx| {
             tx.execute(
                 "INSERT INTO heartbeats (kiosk_id, idempotency_key, sent_at, received_at, app_version,
@@ -989,9 +990,11 @@ pub async fn heartbeat(
     ))]
 pub async fn config(
     State(state): State<Arc<AppState>>,
+    Extension(kiosk): Extension<AuthenticatedKiosk>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let latest = blocking(move || state.store.latest_config()).await?;
+    // The newest bundle published for this kiosk, else the service's default.
+    let latest = blocking(move || super::admin::config_for_kiosk(&state.store, &kiosk.0)).await?;
     let Some((version, signed)) = latest else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -999,7 +1002,7 @@ pub async fn config(
             "No configuration published",
         ));
     };
-    let etag = format!("\"config-v{version}\"");
+    let etag = super::admin::config_etag(version, &signed);
     let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?;
     let matches = headers
         .get_all(header::IF_NONE_MATCH)

@@ -3,6 +3,7 @@
 //! [`EmbeddedCentral`] runs it inside another program (the kiosk's demo mode and
 //! the tests); the `estation-central` binary runs it on its own.
 
+pub mod admin;
 pub mod api;
 mod demo;
 mod documents;
@@ -269,6 +270,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/m/{token}", get(phone::phone_page));
     kiosk_only
         .merge(public)
+        .merge(admin::routes(state.clone()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)

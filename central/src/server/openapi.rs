@@ -31,6 +31,17 @@ impl Modify for KioskSecurity {
                 "Id of the calling kiosk; must match its token",
             ))),
         );
+        components.add_security_scheme(
+            "admin_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "Administrator id and token, issued by `estation-central admin-add`",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -60,6 +71,9 @@ Every write carries an `Idempotency-Key` header; a replay returns the first answ
         api::rate,
         api::heartbeat,
         api::config,
+        super::admin::publish_bundle,
+        super::admin::list_bundles,
+        super::admin::fleet,
     ),
     components(schemas(ConfigBundle, Problem, ProblemCode, PeriodChoice, FieldProblem)),
     modifiers(&KioskSecurity),
@@ -72,6 +86,7 @@ Every write carries an `Idempotency-Key` header; a replay returns the first answ
         (name = "submissions", description = "Material submission"),
         (name = "ratings", description = "Service ratings"),
         (name = "kiosk", description = "Heartbeat and signed configuration"),
+        (name = "admin", description = "Administrators: publish configuration, watch the fleet"),
     )
 )]
 pub struct ApiDoc;

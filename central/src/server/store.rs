@@ -172,8 +172,33 @@ CREATE TABLE phone_links (
 CREATE INDEX phone_links_by_certificate ON phone_links (certificate_id);
 "#;
 
+/// Administration: administrators' tokens, bundles published to kiosks by
+/// selector, and a fast path to each kiosk's last heartbeat.
+const SCHEMA_ADMINISTRATION: &str = r#"
+CREATE TABLE admins (
+    admin_id      TEXT PRIMARY KEY,
+    token_sha256  BLOB NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE published_bundles (
+    version       INTEGER PRIMARY KEY,
+    selector      TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    signature     TEXT NOT NULL,
+    key_id        TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    published_by  TEXT NOT NULL,
+    published_at  TEXT NOT NULL
+);
+CREATE INDEX heartbeats_by_kiosk ON heartbeats (kiosk_id, id);
+"#;
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_RESIDENT_SERVICES)])
+    Migrations::new(vec![
+        M::up(SCHEMA_V1),
+        M::up(SCHEMA_RESIDENT_SERVICES),
+        M::up(SCHEMA_ADMINISTRATION),
+    ])
 }
 
 /// Which key signs what; the kiosk trusts the `config` key for its bundles.
