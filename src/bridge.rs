@@ -254,6 +254,66 @@ pub fn present(ui: &AppWindow, view: &View) {
             .map(gray_to_image)
             .unwrap_or_default(),
     );
+    ui.set_keypad_text(view.keypad_text.as_str().into());
+    ui.set_keypad_letters(view.keypad_letters);
+    ui.set_keypad_invalid(view.keypad_invalid);
+    ui.set_keypad_can_submit(view.keypad_can_submit);
+    ui.set_period(view.period.as_str().into());
+    ui.set_applications(string_model(&view.applications));
+    ui.set_form_district(view.form.district.as_str().into());
+    ui.set_form_house(view.form.house.as_str().into());
+    ui.set_form_room(view.form.room.as_str().into());
+    ui.set_form_phone(view.form.phone.as_str().into());
+    ui.set_form_complete(view.form.complete);
+    ui.set_districts(string_model(&crate::session::DISTRICTS.map(str::to_owned)));
+    ui.set_origin_application(view.origin_application.as_str().into());
+    ui.set_origin_exporter(view.origin_exporter.as_str().into());
+    ui.set_queued(view.queued);
+    ui.set_printed(view.printed);
+    ui.set_phone_qr(view.phone_link.as_deref().map(qr_image).unwrap_or_default());
+    ui.set_phone_ready(view.phone_link.is_some());
+    let reasons: Vec<ReasonOption> = crate::session::RATING_REASONS
+        .iter()
+        .map(|id| ReasonOption {
+            id: (*id).into(),
+            on: view.reasons.iter().any(|r| r == id),
+        })
+        .collect();
+    ui.set_reasons(ModelRc::from(Rc::new(VecModel::from(reasons))));
+}
+
+fn string_model(items: &[String]) -> ModelRc<SharedString> {
+    ModelRc::from(Rc::new(VecModel::from(
+        items
+            .iter()
+            .map(|s| SharedString::from(s.as_str()))
+            .collect::<Vec<_>>(),
+    )))
+}
+
+/// A QR code of `text`, large enough to scan from a phone held at arm's length.
+pub fn qr_image(text: &str) -> Image {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        return Image::default();
+    };
+    let modules = code.width() as u32;
+    let quiet = 4;
+    let scale = 12;
+    let size = (modules + 2 * quiet) * scale;
+    let colors = code.to_colors();
+    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(size, size);
+    let width = size as usize;
+    for (i, pixel) in buffer.make_mut_slice().iter_mut().enumerate() {
+        let (x, y) = ((i % width) as u32 / scale, (i / width) as u32 / scale);
+        let dark = x >= quiet
+            && y >= quiet
+            && x < quiet + modules
+            && y < quiet + modules
+            && colors[((y - quiet) * modules + (x - quiet)) as usize] == qrcode::Color::Dark;
+        let v = if dark { 0 } else { 255 };
+        *pixel = Rgb8Pixel { r: v, g: v, b: v };
+    }
+    Image::from_rgb8(buffer)
 }
 
 fn set_if_changed(current: SharedString, new: &str, set: impl FnOnce(SharedString)) {
