@@ -48,7 +48,11 @@ struct Installed {
 pub struct BundleStore {
     dir: PathBuf,
     trust: TrustAnchors,
-    state: Mutex<Option<Installed>>,
+    /// The bundle in force; held only to read or swap, never across disk I/O,
+    /// so the UI thread reading it never waits for an fsync.
+    state: Mutex<Option<Arc<Installed>>>,
+    /// Serialises appliers (the poller, a technician's USB stick).
+    apply_lock: Mutex<()>,
     changes: watch::Sender<Option<Arc<ConfigBundle>>>,
 }
 
@@ -152,12 +156,13 @@ impl BundleStore {
         Ok(BundleStore {
             dir: dir.to_owned(),
             trust,
-            state: Mutex::new(installed),
+            state: Mutex::new(installed.map(Arc::new)),
+            apply_lock: Mutex::new(()),
             changes: watch::Sender::new(current),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Installed>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Arc<Installed>>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -206,8 +211,9 @@ impl BundleStore {
                 expires_at: rfc3339(bundle.expires_at),
             });
         }
-        let mut state = self.lock();
-        let previous = match state.as_ref() {
+        let _writer = self.apply_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let running = self.lock().clone();
+        let previous = match running.as_deref() {
             Some(running) if running.payload == signed.payload => {
                 return Ok(ApplyOutcome::Unchanged {
                     version: running.bundle.version,
@@ -228,12 +234,11 @@ impl BundleStore {
         write_atomically(&self.dir, CURRENT, bytes)?;
         let bundle = Arc::new(bundle);
         let version = bundle.version;
-        *state = Some(Installed {
+        *self.lock() = Some(Arc::new(Installed {
             bundle: bundle.clone(),
             payload: signed.payload,
             bytes: bytes.to_vec(),
-        });
-        drop(state);
+        }));
         self.changes.send_replace(Some(bundle));
         tracing::info!(version, ?previous, "configuration bundle applied");
         Ok(ApplyOutcome::Applied { version, previous })
