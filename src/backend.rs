@@ -13,9 +13,7 @@ use crate::central::{CentralClient, CentralError};
 use crate::documents::ReadyDocument;
 use crate::i18n::Locale;
 use crate::outbox::{Outbox, SenderHandle};
-use crate::session::{
-    AddressChangeForm, ApplicationEntry, DocKind, DocumentSummary, Fault, Score,
-};
+use crate::session::{AddressChangeForm, ApplicationEntry, DocKind, DocumentSummary, Fault, Score};
 
 /// How long a submission waits for the outbox to deliver it before the resident is
 /// told it will be sent later. The submission is durable before this wait starts.
@@ -60,7 +58,10 @@ pub struct Submitted {
 
 impl Backend {
     pub async fn catalogue(&self) -> Result<wire::Catalogue, Fault> {
-        self.central.catalogue().await.map_err(|e| central_fault(&e))
+        self.central
+            .catalogue()
+            .await
+            .map_err(|e| central_fault(&e))
     }
 
     /// Blocking: card I/O.
@@ -337,11 +338,14 @@ pub fn certificate_document(document: &wire::PrintableDocument) -> Document {
             .iter()
             .map(|f| (f.label.clone(), f.value.clone()))
             .collect(),
-        table: document.table.as_ref().map(|t| print::layouts::TableContent {
-            caption: t.caption.clone(),
-            headers: t.headers.clone(),
-            rows: t.rows.clone(),
-        }),
+        table: document
+            .table
+            .as_ref()
+            .map(|t| print::layouts::TableContent {
+                caption: t.caption.clone(),
+                headers: t.headers.clone(),
+                rows: t.rows.clone(),
+            }),
         notes: document.notes.clone(),
         verification_code: document.verification_code.clone(),
         verification_label: document.verification_label.clone(),

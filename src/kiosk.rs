@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use zeroize::Zeroize;
 
 use crate::backend::{Backend, Submitted};
-use crate::documents::ReadyDocument;
 use crate::bridge::{FormView, Input, ServiceGroupView, ServiceView, View};
+use crate::documents::ReadyDocument;
 use crate::i18n::{Locale, Translator};
 use crate::session::{
     AddressChangeForm, DocKind, DocumentSummary, Effect, Event, Fault, FlowKind, KioskTraits,
@@ -291,7 +291,9 @@ impl Kiosk {
             } => {
                 self.runtime.spawn(async move {
                     let _done = done;
-                    let result = backend.origin_form(&application_number, &exporter_code).await;
+                    let result = backend
+                        .origin_form(&application_number, &exporter_code)
+                        .await;
                     mailbox.post(Message::Document(result.map(Box::new)));
                 });
             }
@@ -418,7 +420,10 @@ impl Kiosk {
             view.keypad_can_submit = field.is_valid(session.keypad_text());
         }
         view.keypad_invalid = session.keypad_invalid();
-        view.period = session.period().map(|p| p.id().to_owned()).unwrap_or_default();
+        view.period = session
+            .period()
+            .map(|p| p.id().to_owned())
+            .unwrap_or_default();
         view.applications = session
             .applications()
             .iter()

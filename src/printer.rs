@@ -44,13 +44,11 @@ impl PrintPort for JournaledPrinter {
         document: &Document,
         progress: &mut dyn FnMut(u8),
     ) -> Result<(), PrintError> {
-        let outcome = self.printer.print_document(
-            &self.journal,
-            job_id,
-            kind,
-            document,
-            &mut |p| progress(p.percent()),
-        )?;
+        let outcome =
+            self.printer
+                .print_document(&self.journal, job_id, kind, document, &mut |p| {
+                    progress(p.percent())
+                })?;
         match outcome {
             PrintOutcome::Printed { warnings, .. } => {
                 for warning in warnings {

@@ -39,7 +39,13 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
     )
     .expect("copy script");
     let output = Command::new(BIN)
-        .args(["demo", "--headless", "--at", "2026-11-24T02:00:00+08:00", "--script"])
+        .args([
+            "demo",
+            "--headless",
+            "--at",
+            "2026-11-24T02:00:00+08:00",
+            "--script",
+        ])
         .arg(&script)
         .arg("--data")
         .arg(data.path())
@@ -47,7 +53,10 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
         .expect("estation runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
 
     // A right PIN resets the try counter on real cards, which the virtual card models.
     assert!(card.apdu_count() > 5, "the kiosk talked to the card");

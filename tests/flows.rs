@@ -56,11 +56,20 @@ fn run(script: &str, extra: &[&str]) -> Run {
     let data = tempfile::tempdir().expect("temp dir");
     let work = data.path().join("script");
     std::fs::create_dir_all(&work).expect("script folder");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts").join(script);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scripts")
+        .join(script);
     let copy = work.join(script);
     std::fs::copy(&source, &copy).expect("copy script");
     let output = Command::new(BIN)
-        .args(["demo", "--headless", "--no-card-reader", "--at", AT, "--script"])
+        .args([
+            "demo",
+            "--headless",
+            "--no-card-reader",
+            "--at",
+            AT,
+            "--script",
+        ])
         .arg(&copy)
         .arg("--data")
         .arg(data.path())
@@ -102,8 +111,14 @@ fn household_proof_in_traditional_chinese() {
     assert_eq!(jobs.len(), 1);
     let decoded = decode(&jobs[0], WIDTH_80MM);
     let found: Vec<String> = decoded.pages.iter().flat_map(qr_codes).collect();
-    assert!(found.contains(&qr), "printed QR {found:?} is not the certificate's");
-    assert_eq!(run.count("SELECT COUNT(*) FROM ratings WHERE score = 'good'"), 1);
+    assert!(
+        found.contains(&qr),
+        "printed QR {found:?} is not the certificate's"
+    );
+    assert_eq!(
+        run.count("SELECT COUNT(*) FROM ratings WHERE score = 'good'"),
+        1
+    );
 }
 
 #[test]
@@ -118,7 +133,10 @@ fn certificate_for_a_chosen_period_and_a_bad_rating_with_reasons() {
     // "Last year" at 2026-11-24 is 2025-01 to 2025-12.
     assert!(document.contains("2025-01"), "{document}");
     assert!(document.contains("2025-12"), "{document}");
-    assert!(!document.contains("2026-0"), "months outside the period: {document}");
+    assert!(
+        !document.contains("2026-0"),
+        "months outside the period: {document}"
+    );
     let (score, reasons): (String, String) = run
         .db()
         .query_row("SELECT score, reasons_json FROM ratings", [], |r| {
@@ -180,7 +198,11 @@ fn submission_while_offline_is_kept_and_delivered_later() {
     // Nothing is left in the outbox.
     let outbox = rusqlite::Connection::open(run.data.path().join("outbox.sqlite")).expect("outbox");
     let left: i64 = outbox
-        .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap_or_else(|_| {
             outbox
                 .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
@@ -203,7 +225,11 @@ fn printer_without_paper_stops_before_printing_and_explains() {
         ..PrinterStatus::READY
     });
     let run = run("paper-out.script", &["--printer", &emulator.uri()]);
-    assert_eq!(emulator.bands_received(), 0, "nothing printed without paper");
+    assert_eq!(
+        emulator.bands_received(),
+        0,
+        "nothing printed without paper"
+    );
     let journal =
         rusqlite::Connection::open(run.data.path().join("print-journal.sqlite")).expect("journal");
     let (state, key): (String, String) = journal

@@ -202,10 +202,24 @@ fn bad_arguments_fail_with_a_message() {
 fn a_window_too_short_for_a_screen_is_reported() {
     let dir = tempfile::tempdir().expect("temp dir");
     let output = Command::new(BIN)
-        .args(["screenshot", "--screen", "rating", "--locale", "en-US", "--elderly", "--height", "1000", "--out"])
+        .args([
+            "screenshot",
+            "--screen",
+            "rating",
+            "--locale",
+            "en-US",
+            "--elderly",
+            "--height",
+            "1000",
+            "--out",
+        ])
         .arg(dir.path().join("short.png"))
         .output()
         .expect("estation runs");
-    assert_eq!(output.status.code(), Some(3), "overflow must fail the command");
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "overflow must fail the command"
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("rating en-US elderly"));
 }

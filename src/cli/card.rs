@@ -42,7 +42,12 @@ fn list() -> anyhow::Result<ExitCode> {
         println!("no card reader connected");
         return Ok(ExitCode::SUCCESS);
     }
-    let width = readers.iter().map(|r| r.name.chars().count()).max().unwrap_or(6).max(6);
+    let width = readers
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     println!("{:width$}  {:7}  ATR", "READER", "CARD");
     for reader in readers {
         let state = if reader.card_mute {

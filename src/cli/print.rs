@@ -117,7 +117,11 @@ fn describe(status: &PrinterStatus) -> String {
         (status.unrecoverable_error, "unrecoverable error"),
         (status.auto_recoverable_error, "recoverable error"),
     ];
-    let held: Vec<&str> = flags.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+    let held: Vec<&str> = flags
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| *name)
+        .collect();
     if held.is_empty() {
         "ready".into()
     } else {

@@ -60,7 +60,9 @@ impl KeypadField {
                     (1..=4).contains(&len) && !value.starts_with('0')
                 }
                 KeypadField::Phone => {
-                    len == 11 && value.starts_with('1') && !value.starts_with("10")
+                    len == 11
+                        && value.starts_with('1')
+                        && !value.starts_with("10")
                         && !value.starts_with("11")
                         && !value.starts_with("12")
                 }
@@ -103,7 +105,10 @@ mod tests {
     #[test]
     fn validation() {
         assert!(F::ApplicationNumber.is_valid("SQ2025060100012"));
-        assert!(!F::ApplicationNumber.is_valid("2025060100012"), "needs its letters");
+        assert!(
+            !F::ApplicationNumber.is_valid("2025060100012"),
+            "needs its letters"
+        );
         assert!(!F::ApplicationNumber.is_valid("SQ12"), "too short");
         assert!(F::ExporterCode.is_valid("3301960001"));
         assert!(!F::ExporterCode.is_valid("330196000"));
@@ -121,7 +126,10 @@ mod tests {
     fn masks_group_digits() {
         assert_eq!(F::Phone.masked("13800138000"), "138 0013 8000");
         assert_eq!(F::Phone.masked("1380"), "138 0");
-        assert_eq!(F::ApplicationNumber.masked("SQ2025060100012"), "SQ20 2506 0100 012");
+        assert_eq!(
+            F::ApplicationNumber.masked("SQ2025060100012"),
+            "SQ20 2506 0100 012"
+        );
         assert_eq!(F::HouseNumber.masked("12"), "12");
         assert_eq!(F::Phone.masked(""), "");
     }

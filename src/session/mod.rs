@@ -895,7 +895,10 @@ impl Session {
                 self.pin_entry.clear();
                 if matches!(self.screen, Screen::ReadingCard | Screen::PinEntry) {
                     self.fail(
-                        Fault::new("card-error-removed", "card removed before the read finished"),
+                        Fault::new(
+                            "card-error-removed",
+                            "card removed before the read finished",
+                        ),
                         Screen::InsertCard,
                         now,
                     );

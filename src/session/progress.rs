@@ -24,15 +24,14 @@ pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut Cx<'_>) {
             state.by_card = true;
             cx.identify();
         }
-        (Screen::ProgressList, UiAction::ChooseApplication(number)) => {
+        (Screen::ProgressList, UiAction::ChooseApplication(number))
             if cx
                 .session
                 .applications
                 .iter()
-                .any(|a| a.application_number == number)
-            {
-                fetch(number, cx);
-            }
+                .any(|a| a.application_number == number) =>
+        {
+            fetch(number, cx);
         }
         _ => {}
     }
@@ -72,7 +71,10 @@ pub(super) fn on_list(
 ) {
     match result {
         Ok(list) if list.is_empty() => cx.fail(
-            Fault::new("flow-error-no-applications", "no applications for this card"),
+            Fault::new(
+                "flow-error-no-applications",
+                "no applications for this card",
+            ),
             Screen::ProgressChoice,
         ),
         Ok(mut list) if list.len() == 1 => {

@@ -93,7 +93,9 @@ pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut Cx<'_>) {
             FormField::Room => cx.ask(KeypadField::RoomNumber, &state.form.room.clone()),
             FormField::Phone => cx.ask(KeypadField::Phone, &state.form.phone.clone()),
         },
-        (Screen::SubmissionDistrict, UiAction::ChooseDistrict(index)) if index < DISTRICTS.len() => {
+        (Screen::SubmissionDistrict, UiAction::ChooseDistrict(index))
+            if index < DISTRICTS.len() =>
+        {
             state.form.district = Some(index);
             cx.go(Screen::SubmissionForm);
         }

@@ -132,7 +132,9 @@ fn the_whole_certificate_flow() {
 
     let effects = ui(&mut s, UiAction::Print, 8);
     assert_eq!(s.screen(), Screen::Printing);
-    assert!(matches!(&effects[..], [Effect::Print { job_id, kind: DocKind::Certificate }] if job_id == "cert-1"));
+    assert!(
+        matches!(&effects[..], [Effect::Print { job_id, kind: DocKind::Certificate }] if job_id == "cert-1")
+    );
     s.handle(Event::PrintProgress(40), 9);
     assert_eq!(s.print_progress(), 40);
     s.handle(Event::PrintFinished(Ok(())), 10);
@@ -430,7 +432,10 @@ fn elderly_mode_doubles_the_idle_time_and_ends_with_the_visit() {
 fn switching_language_keeps_the_place() {
     let mut s = at_preview();
     ui(&mut s, UiAction::SwitchLanguage(Locale::ZhTw), 8);
-    assert_eq!((s.screen(), s.locale()), (Screen::Preview(DocKind::Certificate), Locale::ZhTw));
+    assert_eq!(
+        (s.screen(), s.locale()),
+        (Screen::Preview(DocKind::Certificate), Locale::ZhTw)
+    );
     assert!(s.document().is_some());
 }
 
@@ -525,7 +530,11 @@ fn origin_form_on_an_a4_printer() {
     let mut s = at_services_with(KioskTraits {
         printer_width_dots: 1728,
     });
-    ui(&mut s, UiAction::ChooseService("origin-certificate".into()), 4);
+    ui(
+        &mut s,
+        UiAction::ChooseService("origin-certificate".into()),
+        4,
+    );
     assert_eq!(s.screen(), Screen::Keypad(KeypadField::ApplicationNumber));
     type_text(&mut s, "sq12");
     ui(&mut s, UiAction::KeySubmit, 11);
@@ -544,17 +553,32 @@ fn origin_form_on_an_a4_printer() {
     type_text(&mut s, "3301960001");
     let effects = ui(&mut s, UiAction::KeySubmit, 16);
     match &effects[..] {
-        [Effect::FetchOriginForm { application_number, exporter_code, .. }] => {
+        [
+            Effect::FetchOriginForm {
+                application_number,
+                exporter_code,
+                ..
+            },
+        ] => {
             assert_eq!(application_number, "CO2025330100001");
             assert_eq!(exporter_code, "3301960001");
         }
         other => panic!("unexpected effects {other:?}"),
     }
     assert_eq!(s.screen(), Screen::Working(Work::FetchingOriginForm));
-    s.handle(Event::DocumentReady(Ok(document(DocKind::OriginForm, 1728))), 17);
+    s.handle(
+        Event::DocumentReady(Ok(document(DocKind::OriginForm, 1728))),
+        17,
+    );
     assert_eq!(s.screen(), Screen::Preview(DocKind::OriginForm));
     let effects = ui(&mut s, UiAction::Print, 18);
-    assert!(matches!(&effects[..], [Effect::Print { kind: DocKind::OriginForm, .. }]));
+    assert!(matches!(
+        &effects[..],
+        [Effect::Print {
+            kind: DocKind::OriginForm,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -562,12 +586,19 @@ fn origin_form_on_a_receipt_printer_says_it_cannot() {
     let mut s = at_services_with(KioskTraits {
         printer_width_dots: 576,
     });
-    ui(&mut s, UiAction::ChooseService("origin-certificate".into()), 4);
+    ui(
+        &mut s,
+        UiAction::ChooseService("origin-certificate".into()),
+        4,
+    );
     type_text(&mut s, "CO2025330100001");
     ui(&mut s, UiAction::KeySubmit, 5);
     type_text(&mut s, "3301960001");
     ui(&mut s, UiAction::KeySubmit, 6);
-    s.handle(Event::DocumentReady(Ok(document(DocKind::OriginForm, 1728))), 7);
+    s.handle(
+        Event::DocumentReady(Ok(document(DocKind::OriginForm, 1728))),
+        7,
+    );
     assert_eq!(s.screen(), Screen::OriginUnsupported);
     assert!(ui(&mut s, UiAction::Print, 8).is_empty(), "nothing prints");
     ui(&mut s, UiAction::Finish, 9);
@@ -577,7 +608,11 @@ fn origin_form_on_a_receipt_printer_says_it_cannot() {
 #[test]
 fn wrong_application_number_explains_and_returns_to_the_keypad() {
     let mut s = at_services_with(KioskTraits::default());
-    ui(&mut s, UiAction::ChooseService("origin-certificate".into()), 4);
+    ui(
+        &mut s,
+        UiAction::ChooseService("origin-certificate".into()),
+        4,
+    );
     type_text(&mut s, "CO2025330100099");
     ui(&mut s, UiAction::KeySubmit, 5);
     type_text(&mut s, "3301960001");
@@ -600,13 +635,21 @@ fn keypad_rejects_keys_the_field_does_not_take() {
     ui(&mut s, UiAction::EditField(FormField::Phone), 7);
     assert_eq!(s.screen(), Screen::Keypad(KeypadField::Phone));
     type_text(&mut s, "1A38001380001234");
-    assert_eq!(s.keypad_text(), "13800138000", "letters dropped, length capped");
+    assert_eq!(
+        s.keypad_text(),
+        "13800138000",
+        "letters dropped, length capped"
+    );
 }
 
 #[test]
 fn progress_by_number() {
     let mut s = at_services_with(KioskTraits::default());
-    ui(&mut s, UiAction::ChooseService("application-progress".into()), 4);
+    ui(
+        &mut s,
+        UiAction::ChooseService("application-progress".into()),
+        4,
+    );
     assert_eq!(s.screen(), Screen::ProgressChoice);
     ui(&mut s, UiAction::ProgressByNumber, 5);
     type_text(&mut s, "SQ2025060100012");
@@ -615,7 +658,10 @@ fn progress_by_number() {
         &effects[..],
         [Effect::FetchProgress { query: ProgressQuery::ByNumber(n), .. }] if n == "SQ2025060100012"
     ));
-    s.handle(Event::DocumentReady(Ok(document(DocKind::Progress, 384))), 7);
+    s.handle(
+        Event::DocumentReady(Ok(document(DocKind::Progress, 384))),
+        7,
+    );
     assert_eq!(s.screen(), Screen::Preview(DocKind::Progress));
     // Printing is optional: finishing goes to the rating.
     ui(&mut s, UiAction::Finish, 8);
@@ -625,14 +671,21 @@ fn progress_by_number() {
 #[test]
 fn progress_by_card_lists_the_residents_applications() {
     let mut s = at_services_with(KioskTraits::default());
-    ui(&mut s, UiAction::ChooseService("application-progress".into()), 4);
+    ui(
+        &mut s,
+        UiAction::ChooseService("application-progress".into()),
+        4,
+    );
     ui(&mut s, UiAction::ProgressByCard, 5);
     assert_eq!(s.screen(), Screen::InsertCard);
     s.handle(inserted(), 6);
     let effects = s.handle(Event::IdentityRead(Ok(identity())), 7);
     assert!(matches!(
         &effects[..],
-        [Effect::FetchProgress { query: ProgressQuery::ByCard(_), .. }]
+        [Effect::FetchProgress {
+            query: ProgressQuery::ByCard(_),
+            ..
+        }]
     ));
     let list = vec![
         ApplicationEntry {
@@ -655,13 +708,20 @@ fn progress_by_card_lists_the_residents_applications() {
 #[test]
 fn progress_by_card_with_nothing_to_show_says_so() {
     let mut s = at_services_with(KioskTraits::default());
-    ui(&mut s, UiAction::ChooseService("application-progress".into()), 4);
+    ui(
+        &mut s,
+        UiAction::ChooseService("application-progress".into()),
+        4,
+    );
     ui(&mut s, UiAction::ProgressByCard, 5);
     s.handle(inserted(), 6);
     s.handle(Event::IdentityRead(Ok(identity())), 7);
     s.handle(Event::ApplicationsListed(Ok(Vec::new())), 8);
     assert_eq!(s.screen(), Screen::Error);
-    assert_eq!(s.fault().map(|f| f.message_key), Some("flow-error-no-applications"));
+    assert_eq!(
+        s.fault().map(|f| f.message_key),
+        Some("flow-error-no-applications")
+    );
     ui(&mut s, UiAction::Retry, 9);
     assert_eq!(s.screen(), Screen::ProgressChoice);
 }
@@ -680,7 +740,11 @@ fn submission_form_fill_review_submit() {
     ui(&mut s, UiAction::EditField(FormField::District), 8);
     assert_eq!(s.screen(), Screen::SubmissionDistrict);
     ui(&mut s, UiAction::ChooseDistrict(DISTRICTS.len()), 8);
-    assert_eq!(s.screen(), Screen::SubmissionDistrict, "out of range ignored");
+    assert_eq!(
+        s.screen(),
+        Screen::SubmissionDistrict,
+        "out of range ignored"
+    );
     ui(&mut s, UiAction::ChooseDistrict(1), 9);
     assert_eq!(s.screen(), Screen::SubmissionForm);
     for (field, keys) in [
@@ -702,9 +766,16 @@ fn submission_form_fill_review_submit() {
     ui(&mut s, UiAction::ReviewSubmission, 12);
     let effects = ui(&mut s, UiAction::Submit, 13);
     match &effects[..] {
-        [Effect::Submit { form, service_id, .. }] => {
+        [
+            Effect::Submit {
+                form, service_id, ..
+            },
+        ] => {
             assert_eq!(service_id, "address-change");
-            assert_eq!(form.new_address().as_deref(), Some("西湖区 天目山路 90号 501室"));
+            assert_eq!(
+                form.new_address().as_deref(),
+                Some("西湖区 天目山路 90号 501室")
+            );
         }
         other => panic!("unexpected effects {other:?}"),
     }
@@ -715,7 +786,13 @@ fn submission_form_fill_review_submit() {
     assert_eq!(s.screen(), Screen::Preview(DocKind::Receipt));
     assert!(s.document().is_some_and(|d| d.queued));
     let effects = ui(&mut s, UiAction::Print, 15);
-    assert!(matches!(&effects[..], [Effect::Print { kind: DocKind::Receipt, .. }]));
+    assert!(matches!(
+        &effects[..],
+        [Effect::Print {
+            kind: DocKind::Receipt,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -726,7 +803,11 @@ fn submission_after_the_card_left_asks_for_it_again() {
     s.handle(Event::IdentityRead(Ok(identity())), 6);
     ui(&mut s, UiAction::EditField(FormField::District), 7);
     ui(&mut s, UiAction::ChooseDistrict(0), 7);
-    for (field, keys) in [(FormField::House, "1"), (FormField::Room, "2"), (FormField::Phone, "13900139000")] {
+    for (field, keys) in [
+        (FormField::House, "1"),
+        (FormField::Room, "2"),
+        (FormField::Phone, "13900139000"),
+    ] {
         ui(&mut s, UiAction::EditField(field), 8);
         type_text(&mut s, keys);
         ui(&mut s, UiAction::KeySubmit, 8);
@@ -736,7 +817,10 @@ fn submission_after_the_card_left_asks_for_it_again() {
     let effects = ui(&mut s, UiAction::Submit, 11);
     assert!(effects.is_empty());
     assert_eq!(s.screen(), Screen::InsertCard);
-    assert!(s.form().is_some_and(AddressChangeForm::is_complete), "the form is kept");
+    assert!(
+        s.form().is_some_and(AddressChangeForm::is_complete),
+        "the form is kept"
+    );
 }
 
 #[test]
@@ -748,12 +832,19 @@ fn period_is_chosen_before_the_card() {
     assert_eq!(s.screen(), Screen::InsertCard);
     ui(&mut s, UiAction::Back, 6);
     assert_eq!(s.screen(), Screen::ChoosePeriod);
-    ui(&mut s, UiAction::ChoosePeriod(PeriodChoice::Last24Months), 7);
+    ui(
+        &mut s,
+        UiAction::ChoosePeriod(PeriodChoice::Last24Months),
+        7,
+    );
     s.handle(inserted(), 8);
     let effects = s.handle(Event::IdentityRead(Ok(identity())), 9);
     assert!(matches!(
         &effects[..],
-        [Effect::IssueCertificate { period: Some(PeriodChoice::Last24Months), .. }]
+        [Effect::IssueCertificate {
+            period: Some(PeriodChoice::Last24Months),
+            ..
+        }]
     ));
 }
 
@@ -784,7 +875,9 @@ fn bad_rating_asks_for_reasons() {
 fn phone_link_from_the_certificate_preview() {
     let mut s = at_preview();
     let effects = ui(&mut s, UiAction::ShowPhoneLink, 8);
-    assert!(matches!(&effects[..], [Effect::RequestPhoneLink { document_id }] if document_id == "cert-1"));
+    assert!(
+        matches!(&effects[..], [Effect::RequestPhoneLink { document_id }] if document_id == "cert-1")
+    );
     assert_eq!(s.screen(), Screen::PhoneLink);
     ui(&mut s, UiAction::ClosePhoneLink, 9);
     assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
