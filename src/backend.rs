@@ -43,6 +43,8 @@ pub struct Backend {
     pub outbox_sender: Option<SenderHandle>,
     /// Demo mode's cuttable link to the central service (scripts use it).
     pub network: Option<crate::demo::NetworkSwitch>,
+    /// Technician tools; `None` disables maintenance mode.
+    pub maintenance: Option<Arc<crate::maintenance_port::MaintenancePort>>,
 }
 
 /// A submission as the outbox took it.

@@ -70,6 +70,20 @@ pub struct View {
     /// The link that opens the document on the resident's phone.
     pub phone_link: Option<String>,
     pub reasons: Vec<String>,
+    pub technician: String,
+    pub login_error_key: String,
+    pub login_tries_left: Option<u8>,
+    pub checks: Vec<CheckView>,
+}
+
+/// A self-test check as the report screen lists it. Reasons and actions are for
+/// technicians and come from the self-test in English.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckView {
+    pub id: String,
+    pub status: String,
+    pub reason: String,
+    pub action: String,
 }
 
 /// The address-change form as shown: values ready to display.
@@ -133,6 +147,10 @@ impl View {
             printed: false,
             phone_link: None,
             reasons: Vec::new(),
+            technician: String::new(),
+            login_error_key: String::new(),
+            login_tries_left: None,
+            checks: Vec::new(),
         }
     }
 }
@@ -191,6 +209,10 @@ pub fn parse_action(verb: &str, argument: &str) -> Option<Input> {
         "finish" => UiAction::Finish,
         "phone-link" => UiAction::ShowPhoneLink,
         "close-phone-link" => UiAction::ClosePhoneLink,
+        "maintenance" => UiAction::EnterMaintenance,
+        "run-selftest" => UiAction::RunSelfTest,
+        "display-test" => UiAction::OpenDisplayTest,
+        "display-result" => UiAction::DisplayChecked(argument == "pass"),
         "retry" => UiAction::Retry,
         "demo-card" => return Some(Input::InsertDemoCard),
         _ => return None,
@@ -280,6 +302,20 @@ pub fn present(ui: &AppWindow, view: &View) {
         })
         .collect();
     ui.set_reasons(ModelRc::from(Rc::new(VecModel::from(reasons))));
+    ui.set_technician(view.technician.as_str().into());
+    ui.set_login_error_key(view.login_error_key.as_str().into());
+    ui.set_login_tries_left(view.login_tries_left.map_or(-1, i32::from));
+    let checks: Vec<CheckLine> = view
+        .checks
+        .iter()
+        .map(|c| CheckLine {
+            id: c.id.as_str().into(),
+            status: c.status.as_str().into(),
+            reason: c.reason.as_str().into(),
+            action: c.action.as_str().into(),
+        })
+        .collect();
+    ui.set_checks(ModelRc::from(Rc::new(VecModel::from(checks))));
 }
 
 fn string_model(items: &[String]) -> ModelRc<SharedString> {

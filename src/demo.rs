@@ -10,7 +10,18 @@ use estation_drivers::card::{
     CardError, Identity, IdentitySource, PcscIdentitySource, Pin, ProfileId,
 };
 
+use std::sync::Mutex;
+use std::time::Duration;
+
 use crate::backend::Backend;
+use crate::bundle::{BundleSource, BundleStore, KeyPair, Technician, TrustAnchors, sign_bundle};
+use crate::heartbeat::{HealthBoard, spawn_heartbeat};
+use crate::maintenance::{Authenticator, LockoutPolicy, TechnicianPins, hash_pin};
+use crate::maintenance_port::MaintenancePort;
+use crate::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
+
+/// The demo technician's PIN (demo mode only; real PINs come in signed bundles).
+pub const DEMO_TECHNICIAN_PIN: &str = "246810";
 use crate::central::{CentralClient, ClientConfig};
 use crate::kiosk::DEMO_READER;
 use crate::outbox::Outbox;
@@ -31,6 +42,8 @@ pub enum DemoError {
     Outbox(String),
     #[error("the printer failed to open: {0}")]
     Printer(String),
+    #[error("maintenance mode failed to start: {0}")]
+    Maintenance(String),
 }
 
 pub struct DemoEnvironment {
@@ -161,6 +174,7 @@ impl DemoEnvironment {
             &self.data.join("print-journal.sqlite"),
         )
         .map_err(|e| DemoError::Printer(e.to_string()))?;
+        let maintenance = self.maintenance(&uri, options, &outbox, runtime)?;
         Ok(Backend {
             central,
             cards: Arc::new(DemoCards {
@@ -170,7 +184,89 @@ impl DemoEnvironment {
             outbox,
             outbox_sender: Some(outbox_sender),
             network: Some(self.network.clone()),
+            maintenance: Some(maintenance),
         })
+    }
+
+    /// Maintenance mode for the demo: a configuration bundle signed here with a
+    /// key of the demo's own, whose one technician (`DEMO-TECH`) has the PIN
+    /// [`DEMO_TECHNICIAN_PIN`]; the self-test covers the demo's devices; the
+    /// heartbeat reports through the outbox.
+    fn maintenance(
+        &self,
+        printer_uri: &str,
+        options: &DemoOptions,
+        outbox: &Arc<Outbox>,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Arc<MaintenancePort>, DemoError> {
+        let bad = |e: &dyn std::fmt::Display| DemoError::Maintenance(e.to_string());
+        let key = KeyPair::generate();
+        let now = time::OffsetDateTime::now_utc();
+        let mut bundle = BundleSource::from_toml(include_str!("../assets/config/example.toml"))
+            .and_then(|source| source.into_bundle(now))
+            .map_err(|e| bad(&e))?;
+        let pin_hash = hash_pin(DEMO_TECHNICIAN_PIN).map_err(|e| bad(&e))?;
+        bundle.technician_pin_hashes = vec![pin_hash.clone()];
+        bundle.technicians = vec![Technician {
+            id: "DEMO-TECH".into(),
+            pin_hash,
+        }];
+        let signed = sign_bundle(&bundle, &key).map_err(|e| bad(&e))?;
+        let bytes = serde_json::to_vec(&signed).map_err(|e| bad(&e))?;
+        let store = Arc::new(
+            BundleStore::open(
+                &self.data.join("config"),
+                TrustAnchors::new(vec![key.verifying_key()]),
+            )
+            .map_err(|e| bad(&e))?,
+        );
+        store.apply(&bytes).map_err(|e| bad(&e))?;
+        let pins = store
+            .current()
+            .map(|current| TechnicianPins::from_bundle(&current))
+            .unwrap_or_else(|| TechnicianPins::new(std::iter::empty::<(&str, &str)>()));
+        let board = Arc::new(HealthBoard::new(Some(store.clone())));
+        let heartbeat = {
+            let _guard = runtime.enter();
+            let board = board.clone();
+            spawn_heartbeat(outbox.clone(), Duration::from_secs(300), move || {
+                board.snapshot()
+            })
+        };
+        // The heartbeat runs for as long as the process.
+        std::mem::forget(heartbeat);
+        let client = CentralClient::new(ClientConfig::new(
+            &self.network.base_url(),
+            self.central.kiosk_id(),
+            self.central.kiosk_token(),
+        ))
+        .map_err(|e| bad(&e))?;
+        let selftest = SelftestContext {
+            kiosk_id: self.central.kiosk_id().to_owned(),
+            card: options.card_reader.then(CardTest::default),
+            printer: Some(PrinterTest {
+                uri: printer_uri.to_owned(),
+                width_dots: options
+                    .printer_width
+                    .unwrap_or(estation_drivers::print::WIDTH_80MM),
+                print_test_page: true,
+            }),
+            central: Some(CentralTest {
+                base_url: self.network.base_url(),
+                client: Some(client),
+                timeout: Duration::from_secs(5),
+            }),
+            data_dir: Some(self.data.clone()),
+            outbox: Some(outbox.clone()),
+            bundle: Some(store),
+            ..SelftestContext::default()
+        };
+        Ok(Arc::new(MaintenancePort {
+            authenticator: Mutex::new(Authenticator::new(pins, LockoutPolicy::default())),
+            service_cards: options.card_reader.then(PcscIdentitySource::new),
+            selftest,
+            board: Some(board),
+        }))
     }
 }
 

@@ -45,6 +45,10 @@ impl Locale {
                         concat!($tag, "/flows.ftl"),
                         include_str!(concat!("../i18n/", $tag, "/flows.ftl")),
                     ),
+                    (
+                        concat!($tag, "/maintenance.ftl"),
+                        include_str!(concat!("../i18n/", $tag, "/maintenance.ftl")),
+                    ),
                 ]
             };
         }

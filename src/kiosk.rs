@@ -31,6 +31,7 @@ pub enum Message {
     Catalogue(Result<wire::Catalogue, Fault>),
     Document(Result<Box<ReadyDocument>, Fault>),
     PhoneLink(Result<String, Fault>),
+    SelfTest(Box<crate::selftest::SelftestReport>),
     /// The central service or a device is failing (true) or back (false).
     Degraded(bool),
     /// A background task has posted everything it had to say.
@@ -123,6 +124,7 @@ pub struct Kiosk {
     catalogue: Option<wire::Catalogue>,
     document: Option<Box<ReadyDocument>>,
     phone_link: Option<String>,
+    selftest: Option<Box<crate::selftest::SelftestReport>>,
     demo: bool,
     degraded: bool,
     /// Background tasks started and not yet finished.
@@ -162,6 +164,7 @@ impl Kiosk {
             catalogue: None,
             document: None,
             phone_link: None,
+            selftest: None,
             demo,
             degraded: false,
             in_flight: 0,
@@ -227,6 +230,10 @@ impl Kiosk {
                     summary
                 });
                 self.event(Event::DocumentReady(summary));
+            }
+            Message::SelfTest(report) => {
+                self.selftest = Some(report);
+                self.event(Event::SelfTestFinished);
             }
             Message::PhoneLink(result) => {
                 let outcome = result.map(|url| {
@@ -386,6 +393,34 @@ impl Kiosk {
                 drop(done);
                 self.document = None;
                 self.phone_link = None;
+                self.selftest = None;
+            }
+            Effect::CheckTechnician { reader, pin } => {
+                let now = self.clock.now();
+                self.runtime.spawn_blocking(move || {
+                    let _done = done;
+                    let result = match &backend.maintenance {
+                        Some(port) => port.check_technician(reader.as_deref(), &pin, now),
+                        None => Err(Fault::new(
+                            "maintenance-error-denied",
+                            "maintenance is not configured on this kiosk",
+                        )),
+                    };
+                    drop(pin);
+                    mailbox.post(Message::Session(Event::TechnicianChecked(result)));
+                });
+            }
+            Effect::RunSelfTest { display } => {
+                self.runtime.spawn(async move {
+                    let _done = done;
+                    match &backend.maintenance {
+                        Some(port) => {
+                            let report = port.run_selftest(display).await;
+                            mailbox.post(Message::SelfTest(Box::new(report)));
+                        }
+                        None => mailbox.post(Message::Session(Event::SelfTestFinished)),
+                    }
+                });
             }
         }
     }
@@ -450,8 +485,35 @@ impl Kiosk {
             view.error_key = fault.message_key.to_owned();
         }
         view.countdown = session.idle_countdown(now);
+        view.technician = session.technician().unwrap_or_default().to_owned();
+        if let Some(fault) = session.login_fault() {
+            view.login_error_key = fault.message_key.to_owned();
+            view.login_tries_left = fault.tries_left;
+        }
+        if let Some(report) = &self.selftest {
+            view.checks = checks_view(report);
+        }
         view
     }
+}
+
+/// One line per self-test check, for the report screen.
+pub fn checks_view(report: &crate::selftest::SelftestReport) -> Vec<crate::bridge::CheckView> {
+    report
+        .checks
+        .iter()
+        .map(|check| crate::bridge::CheckView {
+            id: check.id.clone(),
+            status: match check.status {
+                crate::selftest::Status::Pass => "pass",
+                crate::selftest::Status::Warn => "warn",
+                crate::selftest::Status::Fail => "fail",
+            }
+            .into(),
+            reason: check.reason.clone(),
+            action: check.action.clone().unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The period a choice covers, as `YYYY-MM` months, relative to `today`.

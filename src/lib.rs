@@ -19,6 +19,7 @@ pub mod heartbeat;
 pub mod i18n;
 pub mod kiosk;
 pub mod maintenance;
+pub mod maintenance_port;
 pub mod outbox;
 pub mod printer;
 pub mod runtime;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use estation_central::{seed, wire};
 use estation_drivers::print;
 
-use crate::bridge::{FormView, View};
+use crate::bridge::{CheckView, FormView, View};
 use crate::i18n::{Locale, Translator};
 use crate::kiosk::{format_date, group_services, supported_open_services};
 use crate::session::{AddressChangeForm, DocKind, KeypadField, Screen, ServiceEntry};
@@ -185,6 +185,43 @@ pub fn sample_view(
                 Some("https://central.example.invalid/v1/phone/Xk3f9Qz7-Lm2Wp8Rt".into());
         }
         Screen::RatingReasons => view.reasons = vec!["too-slow".into()],
+        Screen::MaintenanceLogin => {
+            view.pin_length = 2;
+            view.login_error_key = "maintenance-error-denied".into();
+            view.login_tries_left = Some(4);
+        }
+        Screen::MaintenanceMenu => view.technician = "T-0042".into(),
+        Screen::SelfTestReport => {
+            let check = |id: &str, status: &str, reason: &str, action: &str| CheckView {
+                id: id.into(),
+                status: status.into(),
+                reason: reason.into(),
+                action: action.into(),
+            };
+            view.checks = vec![
+                check("card-reader", "pass", "1 reader: Virtual PCD 00 00", ""),
+                check(
+                    "printer",
+                    "warn",
+                    "paper near end",
+                    "load a new roll before the night",
+                ),
+                check(
+                    "central",
+                    "pass",
+                    "reachable, kiosk accepted, TLS valid",
+                    "",
+                ),
+                check(
+                    "clock",
+                    "fail",
+                    "kiosk clock is +412 s from the central service's",
+                    "set the clock (enable NTP)",
+                ),
+                check("disk", "pass", "52 GiB free", ""),
+                check("outbox", "pass", "0 waiting", ""),
+            ];
+        }
         Screen::Goodbye => view.rated = true,
         Screen::Error => view.error_key = "print-error-paper-out".into(),
         _ => {}

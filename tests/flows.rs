@@ -242,3 +242,26 @@ fn printer_without_paper_stops_before_printing_and_explains() {
     // The certificate was issued all the same: it can be printed elsewhere.
     assert_eq!(run.count("SELECT COUNT(*) FROM issued_certificates"), 1);
 }
+
+#[test]
+fn technician_signs_in_runs_the_self_test_and_leaves() {
+    let run = run("maintenance.script", &[]);
+    // The self-test printed its test page through the kiosk's printer.
+    let dir = run.data.path().join("printed");
+    let pages: Vec<_> = std::fs::read_dir(&dir)
+        .expect("printed folder")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("test-page"))
+        .collect();
+    assert!(!pages.is_empty(), "no test page in {}", dir.display());
+    for shot in ["login-denied", "selftest"] {
+        assert!(
+            run.data
+                .path()
+                .join(format!("script/shots/{shot}.png"))
+                .exists()
+        );
+    }
+    // No resident-facing data was created.
+    assert_eq!(run.count("SELECT COUNT(*) FROM issued_certificates"), 0);
+}

@@ -53,6 +53,12 @@ fn composed_keys() -> Vec<String> {
         keys.push(format!("period-{}", period.id()));
         keys.push(format!("period-{}.hint", period.id()));
     }
+    for status in ["pass", "warn", "fail"] {
+        keys.push(format!("selftest-{status}"));
+    }
+    for error in ["denied", "locked", "card"] {
+        keys.push(format!("maintenance-error-{error}"));
+    }
     for choice in ["by-number", "by-card"] {
         keys.push(format!("progress-choice-{choice}"));
         keys.push(format!("progress-choice-{choice}.hint"));

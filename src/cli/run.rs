@@ -7,13 +7,21 @@ use std::sync::Arc;
 use anyhow::Context;
 use estation_drivers::card::PcscIdentitySource;
 
-use crate::backend::Backend;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::backend::{Backend, PrintPort};
+use crate::bundle::{BundleStore, TrustAnchors, spawn_config_poller};
 use crate::central::{CentralClient, ClientConfig};
 use crate::config::LocalConfig;
+use crate::heartbeat::{HealthBoard, spawn_heartbeat};
 use crate::kiosk::SystemClock;
+use crate::maintenance::{Authenticator, LockoutPolicy, TechnicianPins};
+use crate::maintenance_port::MaintenancePort;
 use crate::outbox::Outbox;
 use crate::printer::JournaledPrinter;
 use crate::runtime::{KioskSetup, run_windowed};
+use crate::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
 use crate::session::Timeouts;
 
 pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCode> {
@@ -40,6 +48,77 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         None,
         &config.data_dir.join("print-journal.sqlite"),
     )?;
+    // Signed configuration: the last good bundle on disk, kept fresh by the poller.
+    let trust = TrustAnchors::from_files(&config.config_keys)?;
+    let store = Arc::new(BundleStore::open(&config.data_dir.join("config"), trust)?);
+    let poller = {
+        let _guard = runtime.enter();
+        spawn_config_poller(
+            CentralClient::new(ClientConfig::new(
+                &config.central_url,
+                &config.kiosk_id,
+                &token,
+            ))?,
+            store.clone(),
+            Duration::from_secs(300),
+        )
+    };
+    let pins = store
+        .current()
+        .map(|bundle| TechnicianPins::from_bundle(&bundle))
+        .unwrap_or_else(|| TechnicianPins::new(std::iter::empty::<(&str, &str)>()));
+    let board = Arc::new(HealthBoard::new(Some(store.clone())));
+    let heartbeat = {
+        let _guard = runtime.enter();
+        let board = board.clone();
+        spawn_heartbeat(outbox.clone(), Duration::from_secs(300), move || {
+            board.snapshot()
+        })
+    };
+    let maintenance = Arc::new(MaintenancePort {
+        authenticator: Mutex::new(Authenticator::new(pins, LockoutPolicy::default())),
+        service_cards: Some(PcscIdentitySource::new()),
+        selftest: SelftestContext {
+            kiosk_id: config.kiosk_id.clone(),
+            card: Some(CardTest::default()),
+            printer: Some(PrinterTest {
+                uri: config.printer.clone(),
+                width_dots: printer.width_dots(),
+                print_test_page: true,
+            }),
+            central: Some(CentralTest {
+                base_url: config.central_url.clone(),
+                client: Some(CentralClient::new(ClientConfig::new(
+                    &config.central_url,
+                    &config.kiosk_id,
+                    &token,
+                ))?),
+                timeout: Duration::from_secs(10),
+            }),
+            data_dir: Some(config.data_dir.clone()),
+            outbox: Some(outbox.clone()),
+            bundle: Some(store.clone()),
+            ..SelftestContext::default()
+        },
+        board: Some(board),
+    });
+    // New technician PINs apply without a restart.
+    {
+        let maintenance = maintenance.clone();
+        let mut changes = store.subscribe();
+        runtime.spawn(async move {
+            while changes.changed().await.is_ok() {
+                let bundle = changes.borrow_and_update().clone();
+                if let Some(bundle) = bundle {
+                    maintenance
+                        .authenticator
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .replace_pins(TechnicianPins::from_bundle(&bundle));
+                }
+            }
+        });
+    }
     let backend = Arc::new(Backend {
         central,
         cards: Arc::new(PcscIdentitySource::new()),
@@ -47,6 +126,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         outbox,
         outbox_sender: Some(outbox_sender),
         network: None,
+        maintenance: Some(maintenance),
     });
     let setup = KioskSetup {
         backend,
@@ -59,5 +139,6 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         fullscreen: config.display.fullscreen,
     };
     run_windowed(setup, Arc::new(SystemClock::new(offset)), false)?;
+    drop((poller, heartbeat));
     Ok(ExitCode::SUCCESS)
 }

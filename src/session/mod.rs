@@ -49,6 +49,8 @@ pub enum Work {
     FetchingOriginForm,
     FetchingProgress,
     Submitting,
+    CheckingTechnician,
+    SelfTest,
 }
 
 /// Every screen a resident can see. The bridge shows exactly one at a time.
@@ -77,10 +79,15 @@ pub enum Screen {
     RatingReasons,
     Goodbye,
     Error,
+    /// Technicians only, behind a hidden gesture and a PIN.
+    MaintenanceLogin,
+    MaintenanceMenu,
+    SelfTestReport,
+    DisplayTest,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 33] = [
+    pub const ALL: [Screen; 39] = [
         Screen::Attract,
         Screen::Language,
         Screen::Services,
@@ -114,6 +121,12 @@ impl Screen {
         Screen::RatingReasons,
         Screen::Goodbye,
         Screen::Error,
+        Screen::MaintenanceLogin,
+        Screen::Working(Work::CheckingTechnician),
+        Screen::MaintenanceMenu,
+        Screen::Working(Work::SelfTest),
+        Screen::SelfTestReport,
+        Screen::DisplayTest,
     ];
 
     /// The stable name used by `estation screenshot` and headless scripts.
@@ -136,6 +149,12 @@ impl Screen {
             Screen::Working(Work::FetchingOriginForm) => "fetching-origin-form",
             Screen::Working(Work::FetchingProgress) => "fetching-progress",
             Screen::Working(Work::Submitting) => "submitting",
+            Screen::Working(Work::CheckingTechnician) => "checking-technician",
+            Screen::Working(Work::SelfTest) => "running-selftest",
+            Screen::MaintenanceLogin => "maintenance-login",
+            Screen::MaintenanceMenu => "maintenance-menu",
+            Screen::SelfTestReport => "selftest-report",
+            Screen::DisplayTest => "display-test",
             Screen::Preview(DocKind::Certificate) => "certificate-preview",
             Screen::Preview(DocKind::OriginForm) => "origin-form-preview",
             Screen::Preview(DocKind::Progress) => "progress-result",
@@ -308,6 +327,12 @@ pub enum UiAction {
     SkipRating,
     /// The resident read the error and wants to try again / go on.
     Retry,
+    /// The hidden gesture on the attract screen (technicians).
+    EnterMaintenance,
+    RunSelfTest,
+    OpenDisplayTest,
+    /// The technician's verdict on the display test.
+    DisplayChecked(bool),
 }
 
 /// Everything that can happen to a session.
@@ -322,6 +347,9 @@ pub enum Event {
     PhoneLinkReady(Result<(), Fault>),
     PrintProgress(u8),
     PrintFinished(Result<(), Fault>),
+    /// The technician PIN was checked: the technician's name, or why not.
+    TechnicianChecked(Result<String, Fault>),
+    SelfTestFinished,
     /// Time passed; the runtime sends one at least every second.
     Tick,
 }
@@ -378,6 +406,16 @@ pub enum Effect {
     },
     /// Personal data of the session must be dropped everywhere (documents, previews).
     Wipe,
+    /// Check a technician's PIN: on the service card in `reader` when one is in,
+    /// and against the configuration's PIN hashes.
+    CheckTechnician {
+        reader: Option<String>,
+        pin: Pin,
+    },
+    RunSelfTest {
+        /// The display test's verdict, when the technician ran it this time.
+        display: Option<bool>,
+    },
 }
 
 /// Timeouts, in milliseconds. Elderly mode stretches the idle ones.
@@ -462,6 +500,10 @@ pub struct Session {
     score: Option<Score>,
     reasons: Vec<String>,
     rated: bool,
+    technician: Option<String>,
+    /// The last login refusal (wrong PIN, locked out), shown on the login screen.
+    login_fault: Option<Fault>,
+    display_ok: Option<bool>,
 }
 
 impl Session {
@@ -499,7 +541,20 @@ impl Session {
             score: None,
             reasons: Vec::new(),
             rated: false,
+            technician: None,
+            login_fault: None,
+            display_ok: None,
         }
+    }
+
+    pub fn technician(&self) -> Option<&str> {
+        self.technician.as_deref()
+    }
+    pub fn login_fault(&self) -> Option<&Fault> {
+        self.login_fault.as_ref()
+    }
+    pub fn display_ok(&self) -> Option<bool> {
+        self.display_ok
     }
 
     pub fn screen(&self) -> Screen {
@@ -647,6 +702,26 @@ impl Session {
                 }
             }
             Event::PrintFinished(result) => self.on_printed(result, now),
+            Event::TechnicianChecked(result) => {
+                if self.screen == Screen::Working(Work::CheckingTechnician) {
+                    match result {
+                        Ok(name) => {
+                            self.technician = Some(name);
+                            self.login_fault = None;
+                            self.go(Screen::MaintenanceMenu, now);
+                        }
+                        Err(fault) => {
+                            self.login_fault = Some(fault);
+                            self.go(Screen::MaintenanceLogin, now);
+                        }
+                    }
+                }
+            }
+            Event::SelfTestFinished => {
+                if self.screen == Screen::Working(Work::SelfTest) {
+                    self.go(Screen::SelfTestReport, now);
+                }
+            }
             Event::Tick => self.on_tick(now, &mut effects),
         }
         effects
@@ -703,6 +778,11 @@ impl Session {
             (_, A::SwitchLanguage(locale)) => self.locale = locale,
             (_, A::ToggleElderly) => self.elderly = !self.elderly,
             (Screen::Attract, A::Start) => self.go(Screen::Language, now),
+            (Screen::Attract, A::EnterMaintenance) => {
+                self.pin_entry.clear();
+                self.login_fault = None;
+                self.go(Screen::MaintenanceLogin, now);
+            }
             (Screen::Attract, _) => {}
             (_, A::Home) => self.end(now, effects),
             (Screen::Language, A::ChooseLanguage(locale)) => {
@@ -710,14 +790,37 @@ impl Session {
                 self.open_services(now, effects);
             }
             (Screen::Services, A::ChooseService(id)) => self.choose_service(&id, now, effects),
-            (Screen::PinEntry, A::PinDigit(digit))
+            (Screen::PinEntry | Screen::MaintenanceLogin, A::PinDigit(digit))
                 if digit <= 9 && self.pin_entry.len() < PIN_MAX_DIGITS =>
             {
                 self.pin_entry.push(char::from(b'0' + digit));
             }
-            (Screen::PinEntry, A::PinBackspace) => {
+            (Screen::PinEntry | Screen::MaintenanceLogin, A::PinBackspace) => {
                 self.pin_entry.pop();
             }
+            (Screen::MaintenanceLogin, A::PinSubmit) if self.pin_entry.len() >= PIN_MIN_DIGITS => {
+                let pin = Pin::new(self.pin_entry.as_str());
+                self.pin_entry.clear();
+                let reader = self.card_present.then(|| self.reader.clone()).flatten();
+                effects.push(Effect::CheckTechnician { reader, pin });
+                self.go(Screen::Working(Work::CheckingTechnician), now);
+            }
+            (Screen::MaintenanceLogin, A::Back) => self.end(now, effects),
+            (Screen::MaintenanceMenu | Screen::SelfTestReport, A::RunSelfTest) => {
+                effects.push(Effect::RunSelfTest {
+                    display: self.display_ok,
+                });
+                self.go(Screen::Working(Work::SelfTest), now);
+            }
+            (Screen::MaintenanceMenu, A::OpenDisplayTest) => self.go(Screen::DisplayTest, now),
+            (Screen::DisplayTest, A::DisplayChecked(ok)) => {
+                self.display_ok = Some(ok);
+                self.go(Screen::MaintenanceMenu, now);
+            }
+            (Screen::DisplayTest | Screen::SelfTestReport, A::Back) => {
+                self.go(Screen::MaintenanceMenu, now)
+            }
+            (Screen::MaintenanceMenu, A::Back) => self.end(now, effects),
             (Screen::PinEntry, A::PinSubmit) if self.pin_entry.len() >= PIN_MIN_DIGITS => {
                 if let Some(reader) = self.reader.clone() {
                     let pin = Pin::new(self.pin_entry.as_str());
@@ -1107,6 +1210,9 @@ impl Session {
         self.print_progress = 0;
         self.elderly = false;
         self.locale = Locale::default();
+        self.technician = None;
+        self.login_fault = None;
+        self.display_ok = None;
         self.history.clear();
         self.screen = Screen::Attract;
         self.entered_screen_at = now;

@@ -907,3 +907,82 @@ fn every_new_screen_times_out_and_wipes() {
     assert_eq!(s.keypad_text(), "");
     assert!(!s.has_identity());
 }
+
+fn type_pin(s: &mut Session, pin: &str) {
+    for d in pin.bytes() {
+        ui(s, UiAction::PinDigit(d - b'0'), 20);
+    }
+}
+
+#[test]
+fn maintenance_opens_only_from_attract_and_only_with_a_granted_pin() {
+    let mut s = at_insert_card();
+    assert!(ui(&mut s, UiAction::EnterMaintenance, 5).is_empty());
+    assert_eq!(
+        s.screen(),
+        Screen::InsertCard,
+        "residents cannot reach it mid-visit"
+    );
+
+    let mut s = Session::new(Timeouts::default(), 0);
+    s.handle(inserted(), 0);
+    ui(&mut s, UiAction::EnterMaintenance, 1);
+    assert_eq!(s.screen(), Screen::MaintenanceLogin);
+    type_pin(&mut s, "111111");
+    let effects = ui(&mut s, UiAction::PinSubmit, 21);
+    match &effects[..] {
+        [Effect::CheckTechnician { reader, pin }] => {
+            assert_eq!(
+                reader.as_deref(),
+                Some(READER),
+                "the service card in the reader is used"
+            );
+            assert_eq!(pin.digits(), "111111");
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(s.screen(), Screen::Working(Work::CheckingTechnician));
+    let mut denied = Fault::new("maintenance-error-denied", "wrong");
+    denied.tries_left = Some(4);
+    s.handle(Event::TechnicianChecked(Err(denied)), 22);
+    assert_eq!(s.screen(), Screen::MaintenanceLogin);
+    assert_eq!(s.login_fault().and_then(|f| f.tries_left), Some(4));
+    assert_eq!(s.pin_length(), 0);
+
+    type_pin(&mut s, "246810");
+    ui(&mut s, UiAction::PinSubmit, 23);
+    s.handle(Event::TechnicianChecked(Ok("DEMO-TECH".into())), 24);
+    assert_eq!(s.screen(), Screen::MaintenanceMenu);
+    assert_eq!(s.technician(), Some("DEMO-TECH"));
+
+    ui(&mut s, UiAction::OpenDisplayTest, 25);
+    assert_eq!(s.screen(), Screen::DisplayTest);
+    ui(&mut s, UiAction::DisplayChecked(true), 26);
+    assert_eq!(s.screen(), Screen::MaintenanceMenu);
+    let effects = ui(&mut s, UiAction::RunSelfTest, 27);
+    assert!(matches!(
+        &effects[..],
+        [Effect::RunSelfTest {
+            display: Some(true)
+        }]
+    ));
+    s.handle(Event::SelfTestFinished, 28);
+    assert_eq!(s.screen(), Screen::SelfTestReport);
+
+    let effects = ui(&mut s, UiAction::Home, 29);
+    assert_eq!(s.screen(), Screen::Attract);
+    assert!(matches!(&effects[..], [Effect::Wipe]));
+    assert_eq!(s.technician(), None);
+}
+
+#[test]
+fn maintenance_idles_back_to_attract() {
+    let mut s = Session::new(Timeouts::default(), 0);
+    ui(&mut s, UiAction::EnterMaintenance, 1);
+    type_pin(&mut s, "246810");
+    ui(&mut s, UiAction::PinSubmit, 2);
+    s.handle(Event::TechnicianChecked(Ok("T".into())), 3);
+    s.handle(Event::Tick, 3 + Timeouts::default().idle);
+    assert_eq!(s.screen(), Screen::Attract);
+    assert_eq!(s.technician(), None);
+}
