@@ -43,6 +43,26 @@ pub struct KioskSetup {
     pub fullscreen: bool,
 }
 
+/// What to do when the first frame is on screen (start-up benchmarks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstFrame {
+    Ignore,
+    /// Print `first-frame-ms N` on stdout.
+    Report,
+    /// Print it and quit.
+    ReportAndQuit,
+}
+
+impl FirstFrame {
+    pub fn from_flags(report: bool, quit: bool) -> Self {
+        match (report, quit) {
+            (_, true) => FirstFrame::ReportAndQuit,
+            (true, false) => FirstFrame::Report,
+            (false, false) => FirstFrame::Ignore,
+        }
+    }
+}
+
 thread_local! {
     /// The app of the UI thread, reached by wake-ups posted from other threads.
     static UI_APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
@@ -52,7 +72,7 @@ thread_local! {
 pub fn run_windowed(
     setup: KioskSetup,
     clock: Arc<dyn Clock>,
-    exit_after_first_frame: bool,
+    first_frame: FirstFrame,
 ) -> Result<(), RuntimeError> {
     let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {
         // Fails only when the event loop has ended, when nothing is left to update.
@@ -100,16 +120,34 @@ pub fn run_windowed(
         },
     );
 
-    if exit_after_first_frame {
+    if first_frame != FirstFrame::Ignore {
         let started = std::time::Instant::now();
+        let mut reported = false;
         let result = app.ui.window().set_rendering_notifier(move |state, _| {
-            if matches!(state, slint::RenderingState::AfterRendering) {
+            if matches!(state, slint::RenderingState::AfterRendering) && !reported {
+                reported = true;
                 println!("first-frame-ms {}", started.elapsed().as_millis());
-                let _ = slint::quit_event_loop();
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                if first_frame == FirstFrame::ReportAndQuit {
+                    let _ = slint::quit_event_loop();
+                }
             }
         });
-        if let Err(error) = result {
-            tracing::warn!(%error, "this renderer cannot report frames");
+        if result.is_err() {
+            // The software renderer has no rendering notifier: report at the
+            // first turn of the event loop after the window is shown, the turn in
+            // which winit delivers the window's first redraw.
+            slint::Timer::single_shot(Duration::ZERO, move || {
+                let _ = slint::invoke_from_event_loop(move || {
+                    println!("first-frame-ms {}", started.elapsed().as_millis());
+                    use std::io::Write;
+                    let _ = std::io::stdout().flush();
+                    if first_frame == FirstFrame::ReportAndQuit {
+                        let _ = slint::quit_event_loop();
+                    }
+                });
+            });
         }
     }
 

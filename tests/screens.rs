@@ -42,32 +42,46 @@ fn load(path: &Path) -> image::RgbImage {
         .to_rgb8()
 }
 
-/// Share of pixels that differ clearly from the most common colour (the background).
+/// Every third pixel of every third row: dense enough that no glyph stroke hides
+/// between samples (strokes are 3 px and wider at these sizes), nine times cheaper.
+fn samples(image: &image::RgbImage) -> impl Iterator<Item = [u8; 3]> + '_ {
+    (0..image.height()).step_by(3).flat_map(move |y| {
+        (0..image.width())
+            .step_by(3)
+            .map(move |x| image.get_pixel(x, y).0)
+    })
+}
+
+/// Share of sampled pixels that differ clearly from the most common colour (the
+/// background).
 fn ink_ratio(image: &image::RgbImage) -> f64 {
     let mut counts = std::collections::HashMap::new();
-    for p in image.pixels() {
-        *counts.entry(p.0).or_insert(0u64) += 1;
+    for p in samples(image) {
+        *counts.entry(p).or_insert(0u64) += 1;
     }
     let background = counts
         .iter()
         .max_by_key(|(_, n)| **n)
         .map(|(c, _)| *c)
         .expect("pixels");
-    let ink = image
-        .pixels()
-        .filter(|p| {
-            p.0.iter()
-                .zip(background)
-                .map(|(a, b)| (i32::from(*a) - i32::from(b)).abs())
-                .sum::<i32>()
-                > 60
-        })
-        .count();
-    ink as f64 / f64::from(image.width() * image.height())
+    let (mut ink, mut total) = (0usize, 0usize);
+    for p in samples(image) {
+        total += 1;
+        let distance: i32 = p
+            .iter()
+            .zip(background)
+            .map(|(a, b)| (i32::from(*a) - i32::from(b)).abs())
+            .sum();
+        if distance > 60 {
+            ink += 1;
+        }
+    }
+    ink as f64 / total as f64
 }
 
+/// Sampled pixels that differ between two pictures of the same size.
 fn differing_pixels(a: &image::RgbImage, b: &image::RgbImage) -> usize {
-    a.pixels().zip(b.pixels()).filter(|(x, y)| x != y).count()
+    samples(a).zip(samples(b)).filter(|(x, y)| x != y).count()
 }
 
 #[test]

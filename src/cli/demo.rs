@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::kiosk::{ManualClock, SystemClock};
-use crate::runtime::{KioskSetup, run_headless, run_windowed};
+use crate::runtime::{FirstFrame, KioskSetup, run_headless, run_windowed};
 use crate::session::Timeouts;
 
 #[derive(Args, Debug)]
@@ -48,6 +48,9 @@ pub struct DemoArgs {
     /// Exit once the first frame is on screen (start-up benchmarks).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
+    /// Print `first-frame-ms N` once the first frame is on screen, and go on.
+    #[arg(long, hide = true)]
+    pub report_first_frame: bool,
 }
 
 pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> {
@@ -145,7 +148,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         run_windowed(
             setup,
             Arc::new(SystemClock::new(offset)),
-            args.exit_after_first_frame,
+            FirstFrame::from_flags(args.report_first_frame, args.exit_after_first_frame),
         )?;
     }
     if let Err(error) = runtime.block_on(environment.central.shutdown()) {

@@ -20,7 +20,7 @@ use crate::maintenance::{Authenticator, LockoutPolicy, TechnicianPins};
 use crate::maintenance_port::MaintenancePort;
 use crate::outbox::Outbox;
 use crate::printer::JournaledPrinter;
-use crate::runtime::{KioskSetup, run_windowed};
+use crate::runtime::{FirstFrame, KioskSetup, run_windowed};
 use crate::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
 use crate::session::Timeouts;
 
@@ -138,7 +138,11 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         height: config.display.height,
         fullscreen: config.display.fullscreen,
     };
-    run_windowed(setup, Arc::new(SystemClock::new(offset)), false)?;
+    run_windowed(
+        setup,
+        Arc::new(SystemClock::new(offset)),
+        FirstFrame::Ignore,
+    )?;
     drop((poller, heartbeat));
     Ok(ExitCode::SUCCESS)
 }
