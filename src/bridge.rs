@@ -22,6 +22,8 @@ pub struct ServiceView {
     pub description: String,
     /// One or two characters shown in the service's badge.
     pub glyph: String,
+    /// False: shown greyed as temporarily unavailable (offline).
+    pub available: bool,
 }
 
 /// A category heading and its services.
@@ -371,6 +373,7 @@ fn service_model(groups: &[ServiceGroupView]) -> ModelRc<ServiceGroup> {
                         name: s.name.as_str().into(),
                         description: s.description.as_str().into(),
                         glyph: s.glyph.as_str().into(),
+                        available: s.available,
                     })
                     .collect::<Vec<_>>(),
             ))),

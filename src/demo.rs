@@ -71,7 +71,7 @@ pub struct DemoOptions {
 /// "network down" is a real refused connection, not a flag the client reads.
 #[derive(Clone)]
 pub struct NetworkSwitch {
-    up: Arc<std::sync::atomic::AtomicBool>,
+    up: Arc<tokio::sync::watch::Sender<bool>>,
     address: std::net::SocketAddr,
 }
 
@@ -79,30 +79,38 @@ impl NetworkSwitch {
     async fn start(target: std::net::SocketAddr) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
-        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let flag = up.clone();
+        let (up, state) = tokio::sync::watch::channel(true);
         tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
                     continue;
                 };
-                if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                if !*state.borrow() {
                     // Down: the connection is closed at once, like a dead route.
                     drop(inbound);
                     continue;
                 }
+                let mut watch = state.clone();
                 tokio::spawn(async move {
                     if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        // Connections open when the link goes down die with it, as
+                        // kept-alive connections do when a route is lost.
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = watch.wait_for(|up| !*up) => {}
+                        }
                     }
                 });
             }
         });
-        Ok(Self { up, address })
+        Ok(Self {
+            up: Arc::new(up),
+            address,
+        })
     }
 
     pub fn set_up(&self, up: bool) {
-        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        self.up.send_replace(up);
     }
 
     pub fn base_url(&self) -> String {
@@ -205,6 +213,15 @@ impl DemoEnvironment {
         let mut bundle = BundleSource::from_toml(include_str!("../assets/config/example.toml"))
             .and_then(|source| source.into_bundle(now))
             .map_err(|e| bad(&e))?;
+        // The demo follows the central catalogue's hours and the kiosk's default
+        // timeouts; the example's own hours and timeouts are for real fleets.
+        let defaults = crate::session::Timeouts::default();
+        bundle.service_hours.clear();
+        bundle.disabled_services.clear();
+        bundle.idle_timeout_secs = u32::try_from(defaults.idle / 1000).unwrap_or(u32::MAX);
+        bundle.timeouts.idle_warning_secs =
+            u32::try_from(defaults.idle_warning / 1000).unwrap_or(u32::MAX);
+        bundle.timeouts.goodbye_secs = u32::try_from(defaults.goodbye / 1000).unwrap_or(u32::MAX);
         let pin_hash = hash_pin(DEMO_TECHNICIAN_PIN).map_err(|e| bad(&e))?;
         bundle.technician_pin_hashes = vec![pin_hash.clone()];
         bundle.technicians = vec![Technician {

@@ -127,6 +127,11 @@ pub struct Kiosk {
     selftest: Option<Box<crate::selftest::SelftestReport>>,
     demo: bool,
     degraded: bool,
+    /// The last catalogue load could not reach the central service.
+    offline: bool,
+    /// The configuration bundle version whose timeouts are in force.
+    applied_bundle: Option<u64>,
+    base_timeouts: Timeouts,
     /// Background tasks started and not yet finished.
     in_flight: usize,
 }
@@ -151,6 +156,7 @@ impl Kiosk {
         demo: bool,
     ) -> Self {
         let now = clock.now();
+        let timeouts_base = timeouts.clone();
         let traits = KioskTraits {
             printer_width_dots: backend.printer.width_dots(),
         };
@@ -167,6 +173,9 @@ impl Kiosk {
             selftest: None,
             demo,
             degraded: false,
+            offline: false,
+            applied_bundle: None,
+            base_timeouts: timeouts_base,
             in_flight: 0,
         }
     }
@@ -206,21 +215,86 @@ impl Kiosk {
     }
 
     pub fn tick(&mut self) {
+        self.apply_bundle();
         self.event(Event::Tick);
+    }
+
+    fn bundle(&self) -> Option<Arc<crate::bundle::ConfigBundle>> {
+        self.backend
+            .maintenance
+            .as_ref()
+            .and_then(|m| m.selftest.bundle.as_ref())
+            .and_then(|store| store.current())
+    }
+
+    /// A newly applied configuration bundle changes the idle timeouts without a
+    /// restart (opening hours apply at the next catalogue load).
+    fn apply_bundle(&mut self) {
+        let Some(bundle) = self.bundle() else {
+            return;
+        };
+        if self.applied_bundle != Some(bundle.version) {
+            self.applied_bundle = Some(bundle.version);
+            self.session
+                .set_timeouts(bundle.session_timeouts(self.base_timeouts.clone()));
+            tracing::info!(
+                version = bundle.version,
+                "configuration applied to the session"
+            );
+        }
+    }
+
+    /// The services to offer from `catalogue`: open now by the catalogue and by the
+    /// configuration's hours, each marked available unless it needs the central
+    /// service live while the kiosk is offline.
+    fn offer(&self, catalogue: &wire::Catalogue) -> Vec<ServiceEntry> {
+        let bundle = self.bundle();
+        let now = self.clock.wall();
+        let mut entries = supported_open_services(catalogue);
+        entries.retain(|e| {
+            bundle
+                .as_ref()
+                .is_none_or(|b| b.service_allowed_at(&e.id, now))
+        });
+        if self.offline {
+            for entry in &mut entries {
+                entry.available = catalogue
+                    .services
+                    .iter()
+                    .find(|s| s.id == entry.id)
+                    .is_some_and(|s| !s.kind.needs_live_central());
+            }
+        }
+        entries
     }
 
     pub fn message(&mut self, message: Message) {
         match message {
             Message::Session(event) => self.event(event),
             Message::Catalogue(result) => {
-                let entries = result.map(|catalogue| {
-                    let entries = supported_open_services(&catalogue);
-                    self.catalogue = Some(catalogue);
-                    entries
-                });
-                if entries.is_ok() {
-                    self.degraded = false;
-                }
+                let entries = match result {
+                    Ok(catalogue) => {
+                        self.degraded = false;
+                        self.offline = false;
+                        let entries = self.offer(&catalogue);
+                        self.catalogue = Some(catalogue);
+                        Ok(entries)
+                    }
+                    // Offline with a catalogue seen before: offer what works without
+                    // the central service (submissions go through the outbox) and
+                    // show the rest as temporarily unavailable.
+                    Err(fault) if fault.message_key == "central-error-unreachable" => {
+                        match self.catalogue.clone() {
+                            Some(catalogue) => {
+                                self.degraded = true;
+                                self.offline = true;
+                                Ok(self.offer(&catalogue))
+                            }
+                            None => Err(fault),
+                        }
+                    }
+                    Err(fault) => Err(fault),
+                };
                 self.event(Event::CatalogueLoaded(entries));
             }
             Message::Document(result) => {
@@ -441,6 +515,7 @@ impl Kiosk {
         if let (Some(catalogue), Some(entries)) = (&self.catalogue, session.services()) {
             view.service_groups = group_services(catalogue, entries, locale);
         }
+        view.degraded = self.degraded;
         if let (Some(catalogue), Some(service)) = (&self.catalogue, session.service())
             && let Some(s) = catalogue.services.iter().find(|s| s.id == service.id)
         {
@@ -648,6 +723,7 @@ pub fn supported_open_services(catalogue: &wire::Catalogue) -> Vec<ServiceEntry>
             needs_card: s.needs_card,
             // Contribution histories are the certificates with a period to choose.
             chooses_period: s.id == "si-payment-certificate",
+            available: true,
         })
         .collect()
 }
@@ -667,6 +743,7 @@ pub fn group_services(
             .map(|s| {
                 let name = s.name.get(locale.tag()).to_owned();
                 ServiceView {
+                    available: entries.iter().any(|e| e.id == s.id && e.available),
                     id: s.id.clone(),
                     glyph: name
                         .chars()

@@ -193,8 +193,15 @@ fn submission_while_offline_is_kept_and_delivered_later() {
     // The receipt printed while offline says so.
     let jobs = run.printed();
     assert_eq!(jobs.len(), 1, "the receipt");
-    let shot = run.data.path().join("script/shots/receipt-queued.png");
-    assert!(shot.exists());
+    let shot = image::open(run.data.path().join("script/shots/receipt-queued.png"))
+        .expect("receipt screenshot")
+        .to_rgb8();
+    // The amber "received, will be sent when the network is back" banner.
+    let amber = shot.pixels().filter(|p| p.0 == [0xff, 0xf4, 0xe0]).count();
+    assert!(
+        amber > 10_000,
+        "the receipt screen does not say it is queued ({amber} px)"
+    );
     // Nothing is left in the outbox.
     let outbox = rusqlite::Connection::open(run.data.path().join("outbox.sqlite")).expect("outbox");
     let left: i64 = outbox
@@ -264,4 +271,15 @@ fn technician_signs_in_runs_the_self_test_and_leaves() {
     }
     // No resident-facing data was created.
     assert_eq!(run.count("SELECT COUNT(*) FROM issued_certificates"), 0);
+}
+
+#[test]
+fn offline_the_kiosk_offers_only_what_works_without_the_central_service() {
+    let run = run("offline-catalogue.script", &[]);
+    let shot = image::open(run.data.path().join("script/shots/offline-services.png"))
+        .expect("screenshot")
+        .to_rgb8();
+    // The degraded banner (amber on cream) is on screen.
+    let amber = shot.pixels().filter(|p| p.0 == [0xff, 0xf4, 0xe0]).count();
+    assert!(amber > 10_000, "no degraded banner ({amber} px)");
 }

@@ -111,3 +111,4 @@ flow-error-no-applications = There are no open applications in your name
     .action = If you have questions, please visit a service window during office hours.
 outbox-error-failed = This kiosk cannot save your notice right now
     .action = Your notice was not submitted. Please try again later, or visit a service window during office hours.
+services-unavailable-offline = Paused while the network is down

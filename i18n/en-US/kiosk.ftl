@@ -9,7 +9,7 @@ attract-services = Certificates · Origin forms · Application progress · Submi
 attract-start = Touch the screen to start
 attract-start-hint = Follow the steps on screen
 attract-languages = 简体中文 · 繁體中文 · English
-banner-degraded = Network or device problem: some services are paused. Anything you submit is sent automatically when it is back.
+banner-degraded = Network problem: some services paused; submissions are sent later
 
 language-title = Choose your language
 language-hint = You can switch at any time at the top of the screen

@@ -111,3 +111,4 @@ flow-error-no-applications = 您名下没有在办的申请
     .action = 如有疑问，请在工作时间前往窗口咨询。
 outbox-error-failed = 本机暂时无法保存您的申报
     .action = 您的申报没有提交。请稍后再试，或在工作时间前往窗口办理。
+services-unavailable-offline = 网络中断，暂停办理

@@ -9,7 +9,7 @@ attract-services = 证明打印 · 原产地证书 · 办件查询 · 材料提�
 attract-start = 点击屏幕开始
 attract-start-hint = 按步骤提示操作即可
 attract-languages = 简体中文 · 繁體中文 · English
-banner-degraded = 网络或设备异常：部分服务暂停，已提交的事项会在恢复后自动发送
+banner-degraded = 网络或设备异常：部分服务暂停，已提交的事项将自动补发
 
 language-title = 请选择语言
 language-hint = 办理过程中可随时在上方切换

@@ -111,3 +111,4 @@ flow-error-no-applications = 您名下沒有辦理中的申請
     .action = 如有疑問，請在上班時間前往窗口諮詢。
 outbox-error-failed = 本機暫時無法保存您的申報
     .action = 您的申報沒有送出。請稍後再試，或在上班時間前往窗口辦理。
+services-unavailable-offline = 網路中斷，暫停辦理

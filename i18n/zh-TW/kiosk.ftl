@@ -9,7 +9,7 @@ attract-services = 證明列印 · 原產地證書 · 辦件查詢 · 材料提�
 attract-start = 點擊螢幕開始
 attract-start-hint = 依照步驟提示操作即可
 attract-languages = 简体中文 · 繁體中文 · English
-banner-degraded = 網路或設備異常：部分服務暫停，已提交的事項會在恢復後自動送出
+banner-degraded = 網路或設備異常：部分服務暫停，已送出的事項將自動補送
 
 language-title = 請選擇語言
 language-hint = 辦理過程中可隨時在上方切換

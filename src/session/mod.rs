@@ -218,6 +218,9 @@ pub struct ServiceEntry {
     pub needs_card: bool,
     /// The resident chooses the period the certificate covers.
     pub chooses_period: bool,
+    /// False while the kiosk is offline and the service needs the central service
+    /// live: it is shown as temporarily unavailable and cannot be chosen.
+    pub available: bool,
 }
 
 /// The periods a resident can choose for a contribution certificate.
@@ -956,7 +959,7 @@ impl Session {
         let Some(entry) = self
             .services
             .as_ref()
-            .and_then(|list| list.iter().find(|s| s.id == id))
+            .and_then(|list| list.iter().find(|s| s.id == id && s.available))
             .cloned()
         else {
             return;

@@ -22,6 +22,7 @@ fn entry(id: &str, kind: FlowKind, needs_card: bool, chooses_period: bool) -> Se
         kind,
         needs_card,
         chooses_period,
+        available: true,
     }
 }
 
@@ -985,4 +986,18 @@ fn maintenance_idles_back_to_attract() {
     s.handle(Event::Tick, 3 + Timeouts::default().idle);
     assert_eq!(s.screen(), Screen::Attract);
     assert_eq!(s.technician(), None);
+}
+
+#[test]
+fn unavailable_services_cannot_be_chosen() {
+    let mut s = Session::new(Timeouts::default(), 0);
+    ui(&mut s, UiAction::Start, 1);
+    ui(&mut s, UiAction::ChooseLanguage(Locale::ZhCn), 2);
+    let mut list = catalogue();
+    list[0].available = false;
+    s.handle(Event::CatalogueLoaded(Ok(list)), 3);
+    ui(&mut s, UiAction::ChooseService(SERVICE.into()), 4);
+    assert_eq!(s.screen(), Screen::Services);
+    ui(&mut s, UiAction::ChooseService("address-change".into()), 5);
+    assert_eq!(s.screen(), Screen::InsertCard);
 }
