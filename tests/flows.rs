@@ -119,6 +119,38 @@ fn household_proof_in_traditional_chinese() {
         run.count("SELECT COUNT(*) FROM ratings WHERE score = 'good'"),
         1
     );
+
+    // The phone hand-off: the QR on screen opens this certificate's page, served
+    // by the central service without kiosk credentials.
+    let phone = image::open(run.data.path().join("script/shots/phone-link.png"))
+        .expect("phone-link screenshot")
+        .to_luma8();
+    let links = qr_codes(&phone);
+    let link = links
+        .iter()
+        .find(|l| l.starts_with("http://127.0.0.1"))
+        .unwrap_or_else(|| panic!("no link QR on the phone-link screen: {links:?}"));
+    // The demo (and its central service) has ended: check the link against the
+    // central database, which keeps only the SHA-256 of each link's token.
+    let token = link.rsplit('/').next().expect("token");
+    let digest: Vec<u8> = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()).to_vec();
+    let linked: String = run
+        .db()
+        .query_row(
+            "SELECT c.verification_code FROM phone_links l JOIN issued_certificates c USING (certificate_id) WHERE l.token_sha256 = ?1",
+            [digest],
+            |r| r.get(0),
+        )
+        .expect("the link's token belongs to the issued certificate");
+    let code: String = run
+        .db()
+        .query_row(
+            "SELECT verification_code FROM issued_certificates",
+            [],
+            |r| r.get(0),
+        )
+        .expect("code");
+    assert_eq!(linked, code);
 }
 
 #[test]
