@@ -515,7 +515,6 @@ impl Kiosk {
         if let (Some(catalogue), Some(entries)) = (&self.catalogue, session.services()) {
             view.service_groups = group_services(catalogue, entries, locale);
         }
-        view.degraded = self.degraded;
         if let (Some(catalogue), Some(service)) = (&self.catalogue, session.service())
             && let Some(s) = catalogue.services.iter().find(|s| s.id == service.id)
         {
