@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what estation needs on Debian 12 (bookworm) or newer: the PC/SC stack and
 # the virtual reader driver used by the tests, CJK fonts for the screens and the
-# printed paper, Xvfb and the X11/Wayland client libraries for the window, and
-# cargo-nextest. Safe to run again: it only installs what is missing.
+# printed paper, the X11/Wayland client libraries for the window, the display
+# servers and tools the real-window tests use (Xvfb, xwd and xdotool; the cage
+# Wayland kiosk compositor with Xwayland, and grim), and cargo-nextest. Safe to run
+# again: it only installs what is missing.
 set -euo pipefail
 
 packages=(
@@ -11,7 +13,8 @@ packages=(
   fonts-noto-cjk fonts-wqy-microhei fontconfig libfontconfig1-dev
   libxkbcommon-dev libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   libwayland-client0 libwayland-cursor0
-  xvfb xauth
+  xvfb xauth x11-apps xdotool
+  cage xwayland grim
 )
 
 missing=()

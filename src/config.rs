@@ -31,24 +31,42 @@ pub struct LocalConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DisplayConfig {
+    /// Cover the whole output (the default for a kiosk); `false` opens a window of
+    /// `width` x `height` pixels instead (a development machine).
+    #[serde(default = "default_fullscreen")]
+    pub fullscreen: bool,
     #[serde(default = "default_width")]
     pub width: u32,
     #[serde(default = "default_height")]
     pub height: u32,
-    #[serde(default)]
-    pub fullscreen: bool,
 }
 
 impl Default for DisplayConfig {
     fn default() -> Self {
         Self {
+            fullscreen: default_fullscreen(),
             width: default_width(),
             height: default_height(),
-            fullscreen: false,
         }
     }
 }
 
+impl DisplayConfig {
+    pub fn window_size(&self) -> crate::runtime::WindowSize {
+        if self.fullscreen {
+            crate::runtime::WindowSize::FillOutput
+        } else {
+            crate::runtime::WindowSize::Fixed {
+                width: self.width,
+                height: self.height,
+            }
+        }
+    }
+}
+
+fn default_fullscreen() -> bool {
+    true
+}
 fn default_width() -> u32 {
     1080
 }

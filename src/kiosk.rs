@@ -68,6 +68,32 @@ impl Clock for SystemClock {
     }
 }
 
+/// A monotonic clock that runs in real time, with the wall clock held at one moment:
+/// `estation demo --at` shows the same time on screen and on paper however long it
+/// runs, so a real window can be compared with a headless rendering.
+pub struct PinnedWallClock {
+    start: Instant,
+    wall: OffsetDateTime,
+}
+
+impl PinnedWallClock {
+    pub fn new(wall: OffsetDateTime) -> Self {
+        Self {
+            start: Instant::now(),
+            wall,
+        }
+    }
+}
+
+impl Clock for PinnedWallClock {
+    fn now(&self) -> Millis {
+        self.start.elapsed().as_millis() as Millis
+    }
+    fn wall(&self) -> OffsetDateTime {
+        self.wall
+    }
+}
+
 /// A clock that only moves when told to.
 pub struct ManualClock {
     millis: AtomicU64,

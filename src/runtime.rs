@@ -37,10 +37,31 @@ pub struct KioskSetup {
     pub demo: bool,
     /// Watch the machine's PC/SC readers.
     pub card_reader: bool,
-    pub width: u32,
-    pub height: u32,
-    /// Cover the whole screen (production kiosks).
-    pub fullscreen: bool,
+    pub window: WindowSize,
+}
+
+/// How much of the screen the kiosk's window takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowSize {
+    /// Full-screen on the output the window system gives it, whatever its size
+    /// (kiosks).
+    FillOutput,
+    /// A window of this many physical pixels (development, tests). Headless runs
+    /// always use a fixed size.
+    Fixed { width: u32, height: u32 },
+}
+
+impl WindowSize {
+    /// The design size of a portrait kiosk, for headless runs that are not told one.
+    pub const PORTRAIT: (u32, u32) = (1080, 1920);
+
+    /// The pixels of a headless window.
+    pub fn headless_pixels(self) -> (u32, u32) {
+        match self {
+            WindowSize::FillOutput => Self::PORTRAIT,
+            WindowSize::Fixed { width, height } => (width, height),
+        }
+    }
 }
 
 /// What to do when the first frame is on screen (start-up benchmarks).
@@ -92,11 +113,12 @@ pub fn run_windowed(
         demo: setup.demo,
         wake,
     })?;
-    app.ui
-        .window()
-        .set_size(slint::PhysicalSize::new(setup.width, setup.height));
-    if setup.fullscreen {
-        app.ui.window().set_fullscreen(true);
+    match setup.window {
+        WindowSize::Fixed { width, height } => app
+            .ui
+            .window()
+            .set_size(slint::PhysicalSize::new(width, height)),
+        WindowSize::FillOutput => fill_output(&app.ui),
     }
     let app = Rc::new(app);
     UI_APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
@@ -160,6 +182,38 @@ pub fn run_windowed(
     result.map_err(RuntimeError::from)
 }
 
+/// Makes the window cover its output. Window managers and Wayland compositors honour
+/// the full-screen request; a bare X server (a kiosk started with `xinit`) has
+/// nobody to honour it, so the window is also sized to its monitor once it exists.
+fn fill_output(ui: &crate::bridge::AppWindow) {
+    use slint::winit_030::WinitWindowAccessor;
+    ui.window().set_fullscreen(true);
+    let weak = ui.as_weak();
+    let sized = slint::spawn_local(async move {
+        let Some(ui) = weak.upgrade() else { return };
+        let Ok(winit_window) = ui.window().winit_window().await else {
+            return;
+        };
+        let Some(monitor) = winit_window.current_monitor() else {
+            return;
+        };
+        let size = monitor.size();
+        let position = monitor.position();
+        tracing::info!(
+            width = size.width,
+            height = size.height,
+            "window fills its output"
+        );
+        ui.window()
+            .set_position(slint::PhysicalPosition::new(position.x, position.y));
+        ui.window()
+            .set_size(slint::PhysicalSize::new(size.width, size.height));
+    });
+    if let Err(error) = sized {
+        tracing::warn!(%error, "the window could not be sized to its output");
+    }
+}
+
 /// Runs a script against the kiosk without a display.
 pub fn run_headless(
     setup: KioskSetup,
@@ -167,7 +221,8 @@ pub fn run_headless(
     commands: &[(usize, Command)],
     base: &Path,
 ) -> Result<(), RuntimeError> {
-    let window = HeadlessPlatform::install(setup.width, setup.height)?;
+    let (width, height) = setup.window.headless_pixels();
+    let window = HeadlessPlatform::install(width, height)?;
     let (app, mailbox) = App::new(AppOptions {
         backend: setup.backend,
         runtime: setup.runtime,

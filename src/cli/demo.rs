@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use crate::kiosk::{ManualClock, SystemClock};
-use crate::runtime::{FirstFrame, KioskSetup, run_headless, run_windowed};
+use crate::kiosk::{Clock, ManualClock, PinnedWallClock, SystemClock};
+use crate::runtime::{FirstFrame, KioskSetup, WindowSize, run_headless, run_windowed};
 use crate::session::Timeouts;
 
 #[derive(Args, Debug)]
@@ -27,13 +27,15 @@ pub struct DemoArgs {
     /// of a fresh temporary one.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Window size in pixels (portrait kiosk by default).
-    #[arg(long, default_value_t = 1080)]
-    pub width: u32,
-    #[arg(long, default_value_t = 1920)]
-    pub height: u32,
-    /// Pin the central service's clock, e.g. 2026-11-24T02:00:00+08:00 (opening
-    /// hours and printed times follow it).
+    /// A window of this width in pixels instead of the whole screen (with
+    /// --height; headless runs default to a 1080x1920 portrait kiosk).
+    #[arg(long, requires = "height")]
+    pub width: Option<u32>,
+    #[arg(long, requires = "width")]
+    pub height: Option<u32>,
+    /// Pin the wall clock of the kiosk and of the central service, e.g.
+    /// 2026-11-24T02:00:00+08:00: opening hours, the time on screen and printed
+    /// times follow it (timeouts still run in real time).
     #[arg(long)]
     pub at: Option<String>,
     /// Print to this printer URI instead of the data folder (tcp://, usb:, serial:, file:).
@@ -109,6 +111,15 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         environment.print_dir.display()
     );
 
+    let window = match (args.width, args.height) {
+        (Some(width), Some(height)) => {
+            if !(320..=8192).contains(&width) || !(320..=8192).contains(&height) {
+                anyhow::bail!("--width and --height must be between 320 and 8192 pixels");
+            }
+            WindowSize::Fixed { width, height }
+        }
+        _ => WindowSize::FillOutput,
+    };
     let backend = Arc::new(environment.backend(runtime.handle(), &options)?);
     let timeouts = Timeouts::default();
     if args.headless {
@@ -127,9 +138,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             timeouts,
             demo: true,
             card_reader: !args.no_card_reader,
-            width: args.width,
-            height: args.height,
-            fullscreen: false,
+            window,
         };
         let base = script_path.parent().map(PathBuf::from).unwrap_or_default();
         run_headless(setup, clock, &commands, &base)?;
@@ -141,13 +150,15 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             timeouts,
             demo: true,
             card_reader: !args.no_card_reader,
-            width: args.width,
-            height: args.height,
-            fullscreen: false,
+            window,
+        };
+        let clock: Arc<dyn Clock> = match at {
+            Some(at) => Arc::new(PinnedWallClock::new(at)),
+            None => Arc::new(SystemClock::new(offset)),
         };
         run_windowed(
             setup,
-            Arc::new(SystemClock::new(offset)),
+            clock,
             FirstFrame::from_flags(args.report_first_frame, args.exit_after_first_frame),
         )?;
     }

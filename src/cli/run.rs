@@ -134,9 +134,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         timeouts: Timeouts::default(),
         demo: false,
         card_reader: true,
-        width: config.display.width,
-        height: config.display.height,
-        fullscreen: config.display.fullscreen,
+        window: config.display.window_size(),
     };
     run_windowed(
         setup,
