@@ -12,7 +12,7 @@ use estation_drivers::print::{self, Document, PrintError};
 use crate::central::{CentralClient, CentralError};
 use crate::documents::ReadyDocument;
 use crate::i18n::Locale;
-use crate::outbox::{Outbox, SenderHandle};
+use crate::outbox::{EntryOutcome, Outbox, SenderHandle};
 use crate::session::{AddressChangeForm, ApplicationEntry, DocKind, DocumentSummary, Fault, Score};
 
 /// How long a submission waits for the outbox to deliver it before the resident is
@@ -47,15 +47,27 @@ pub struct Backend {
     pub maintenance: Option<Arc<crate::maintenance_port::MaintenancePort>>,
 }
 
-/// A submission as the outbox took it.
+/// A submission as the outbox took it, and what the central service said of it
+/// while the resident waited.
 #[derive(Debug)]
 pub struct Submitted {
-    /// The reference the resident quotes; derived from the idempotency key, so it
-    /// exists even when the network does not.
+    /// The kiosk's own reference, derived from the idempotency key, so it exists
+    /// even when the network does not.
     pub reference: String,
-    /// The central service has acknowledged it already.
-    pub delivered: bool,
+    pub outcome: SubmissionOutcome,
     pub received_at: time::OffsetDateTime,
+}
+
+/// What the resident is told about a submission: only what is true.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmissionOutcome {
+    /// The central service accepted it under this receipt number (also the
+    /// application number for the progress inquiry).
+    Accepted { receipt_number: String },
+    /// Stored at the kiosk; it goes out when the network is back.
+    Queued,
+    /// The central service refused it; `message_key` says why and what to do.
+    Refused { message_key: String },
 }
 
 impl Backend {
@@ -96,10 +108,11 @@ impl Backend {
         let document = certificate_document(&certificate.document);
         let summary = DocumentSummary {
             document_id: certificate.certificate_id.clone(),
+            print_job_id: new_print_job_id("certificate"),
             kind: DocKind::Certificate,
             verification_code: certificate.verification_code.clone(),
             min_width_dots: print::WIDTH_58MM,
-            queued: false,
+            submission: None,
         };
         crate::kiosk::scrub_certificate(&mut certificate);
         self.ready(summary, document).await
@@ -118,10 +131,11 @@ impl Backend {
         let content = crate::central::origin_form_content(&form);
         let summary = DocumentSummary {
             document_id: format!("origin-{application_number}"),
+            print_job_id: new_print_job_id("origin-form"),
             kind: DocKind::OriginForm,
             verification_code: content.certificate_no.text.clone(),
             min_width_dots: print::WIDTH_A4,
-            queued: false,
+            submission: None,
         };
         let document = print::layouts::origin_form(&content);
         self.ready_at(summary, document, print::WIDTH_A4).await
@@ -138,14 +152,12 @@ impl Backend {
             .await
             .map_err(|e| central_fault(&e))?;
         let summary = DocumentSummary {
-            document_id: format!(
-                "progress-{application_number}-{}",
-                uuid::Uuid::new_v4().simple()
-            ),
+            document_id: format!("progress-{application_number}"),
+            print_job_id: new_print_job_id("progress"),
             kind: DocKind::Progress,
             verification_code: progress.application_number.clone(),
             min_width_dots: print::WIDTH_58MM,
-            queued: false,
+            submission: None,
         };
         let document = certificate_document(&progress.document);
         self.ready(summary, document).await
@@ -174,13 +186,15 @@ impl Backend {
             .collect())
     }
 
-    /// Durable first (the outbox), then a short wait for delivery.
+    /// Durable first (the outbox), then a short wait for delivery. `received_at`
+    /// is the kiosk's wall-clock time, printed on the receipt.
     pub async fn submit(
         &self,
         service_id: &str,
         identity: &Identity,
         form: &AddressChangeForm,
         locale: Locale,
+        received_at: time::OffsetDateTime,
     ) -> Result<Submitted, Fault> {
         let new_address = form
             .new_address()
@@ -201,36 +215,44 @@ impl Backend {
             .await
             .map_err(|e| Fault::new("outbox-error-failed", format!("outbox task: {e}")))?
             .map_err(|e| Fault::new("outbox-error-failed", e.to_string()))?;
-        let received_at = time::OffsetDateTime::now_utc();
         self.outbox.nudge();
-        let delivered = self.wait_delivered(&key, SUBMISSION_DELIVERY_WAIT).await;
+        let outcome = self.wait_settled(&key, SUBMISSION_DELIVERY_WAIT).await;
         Ok(Submitted {
             reference: reference_from_key(&key),
-            delivered,
+            outcome,
             received_at,
         })
     }
 
-    /// Waits, driven by the outbox's status changes, until `key` has left it.
-    async fn wait_delivered(&self, key: &str, limit: Duration) -> bool {
+    /// Waits, driven by the outbox's status changes, until the entry under `key`
+    /// is delivered or refused; still pending after `limit` means queued.
+    async fn wait_settled(&self, key: &str, limit: Duration) -> SubmissionOutcome {
         let mut status = self.outbox.status();
-        let still_queued = |outbox: &Outbox| {
-            outbox
-                .pending()
-                .map(|entries| entries.iter().any(|e| e.idempotency_key == key))
-                .unwrap_or(true)
+        let settled = |outbox: &Outbox| match outbox.outcome(key) {
+            Ok(EntryOutcome::Delivered { receipt }) => Some(match receipt {
+                Some(receipt_number) => SubmissionOutcome::Accepted { receipt_number },
+                // An acknowledgment always carries the number; without one the
+                // resident cannot follow the application, so say it is not known.
+                None => SubmissionOutcome::Queued,
+            }),
+            Ok(EntryOutcome::Rejected(refusal)) => Some(SubmissionOutcome::Refused {
+                message_key: refusal.message_key,
+            }),
+            Ok(EntryOutcome::Pending | EntryOutcome::Unknown) | Err(_) => None,
         };
         let wait = async {
             loop {
-                if !still_queued(&self.outbox) {
-                    return true;
+                if let Some(outcome) = settled(&self.outbox) {
+                    return outcome;
                 }
                 if status.changed().await.is_err() {
-                    return false;
+                    return SubmissionOutcome::Queued;
                 }
             }
         };
-        tokio::time::timeout(limit, wait).await.unwrap_or(false)
+        tokio::time::timeout(limit, wait)
+            .await
+            .unwrap_or(SubmissionOutcome::Queued)
     }
 
     pub async fn phone_link(&self, certificate_id: &str) -> Result<String, Fault> {
@@ -311,6 +333,12 @@ impl Backend {
             .enqueue_rating(&request)
             .map_err(|e| Fault::new("outbox-error-failed", e.to_string()))
     }
+}
+
+/// A print job id for one request to print: never reused, so the journal's "at
+/// most once" applies to this request and a later request prints again.
+pub fn new_print_job_id(kind: &str) -> String {
+    format!("{kind}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// A reference a person can read out: the first 12 characters of the idempotency

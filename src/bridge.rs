@@ -66,8 +66,11 @@ pub struct View {
     pub form: FormView,
     pub origin_application: String,
     pub origin_exporter: String,
-    /// A submission accepted while the network is down.
-    pub queued: bool,
+    /// A receipt's submission: "accepted", "queued" (stored here, not yet sent)
+    /// or "refused"; empty for other documents.
+    pub receipt_state: String,
+    /// Why a refused submission was refused (a message key with an `.action`).
+    pub receipt_refusal_key: String,
     pub printed: bool,
     /// The link that opens the document on the resident's phone.
     pub phone_link: Option<String>,
@@ -145,7 +148,8 @@ impl View {
             form: FormView::default(),
             origin_application: String::new(),
             origin_exporter: String::new(),
-            queued: false,
+            receipt_state: String::new(),
+            receipt_refusal_key: String::new(),
             printed: false,
             phone_link: None,
             reasons: Vec::new(),
@@ -292,7 +296,8 @@ pub fn present(ui: &AppWindow, view: &View) {
     ui.set_districts(string_model(&crate::session::DISTRICTS.map(str::to_owned)));
     ui.set_origin_application(view.origin_application.as_str().into());
     ui.set_origin_exporter(view.origin_exporter.as_str().into());
-    ui.set_queued(view.queued);
+    ui.set_receipt_state(view.receipt_state.as_str().into());
+    ui.set_receipt_refusal_key(view.receipt_refusal_key.as_str().into());
     ui.set_printed(view.printed);
     ui.set_phone_qr(view.phone_link.as_deref().map(qr_image).unwrap_or_default());
     ui.set_phone_ready(view.phone_link.is_some());

@@ -20,6 +20,12 @@ pub struct LocalConfig {
     pub printer: String,
     /// Where the outbox and the print journal live.
     pub data_dir: PathBuf,
+    /// The key that seals residents' data in the outbox (32 bytes, mode 0600,
+    /// readable by the service account only). It must not sit in `data_dir`, or a
+    /// copy of the state folder (a backup, a support bundle) would carry both the
+    /// sealed data and its key. Default: `outbox.key` beside `token_file`.
+    #[serde(default)]
+    pub outbox_key_file: Option<PathBuf>,
     #[serde(default)]
     pub display: DisplayConfig,
     /// Public keys (`PREFIX.pub` from `estation admin keygen`) whose signed
@@ -108,7 +114,12 @@ impl LocalConfig {
         if config.kiosk_id.trim().is_empty() {
             return Err(invalid("kiosk_id is empty"));
         }
-        if !(config.central_url.starts_with("https://") || is_loopback_http(&config.central_url)) {
+        if config.outbox_key_path().starts_with(&config.data_dir) {
+            return Err(invalid(
+                "outbox_key_file must not be inside data_dir (a copy of the state folder would carry the key with the data)",
+            ));
+        }
+        if !crate::central::is_allowed_central_url(&config.central_url) {
             return Err(invalid(
                 "central_url must be https:// (plain http only on loopback)",
             ));
@@ -121,6 +132,19 @@ impl LocalConfig {
         Ok(config)
     }
 
+    /// Where the outbox key lives: `outbox_key_file`, or `outbox.key` beside the
+    /// token file.
+    pub fn outbox_key_path(&self) -> PathBuf {
+        match &self.outbox_key_file {
+            Some(path) => path.clone(),
+            None => self
+                .token_file
+                .parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join("outbox.key"),
+        }
+    }
+
     pub fn token(&self) -> Result<String, ConfigError> {
         let text =
             std::fs::read_to_string(&self.token_file).map_err(|source| ConfigError::Read {
@@ -129,17 +153,6 @@ impl LocalConfig {
             })?;
         Ok(text.trim().to_owned())
     }
-}
-
-fn is_loopback_http(url: &str) -> bool {
-    [
-        "http://127.",
-        "http://localhost:",
-        "http://localhost/",
-        "http://[::1]",
-    ]
-    .iter()
-    .any(|prefix| url.starts_with(prefix))
 }
 
 #[cfg(test)]
@@ -151,6 +164,37 @@ mod tests {
         let path = dir.path().join("kiosk.toml");
         std::fs::write(&path, text).expect("write");
         LocalConfig::load(&path)
+    }
+
+    #[test]
+    fn the_outbox_key_lives_outside_the_state_folder() {
+        let base =
+            "kiosk_id = \"k1\"\ncentral_url = \"https://c.example\"\nprinter = \"file:out\"\n";
+        let config = load(&format!(
+            "{base}token_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(
+            config.outbox_key_path(),
+            Path::new("/etc/estation/outbox.key")
+        );
+        let config = load(&format!(
+            "{base}token_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\noutbox_key_file = \"/run/keys/outbox\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(config.outbox_key_path(), Path::new("/run/keys/outbox"));
+        for inside in [
+            "token_file = \"/var/lib/estation/token\"\ndata_dir = \"/var/lib/estation\"\n",
+            "token_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\noutbox_key_file = \"/var/lib/estation/k\"\n",
+        ] {
+            assert!(
+                matches!(
+                    load(&format!("{base}{inside}")),
+                    Err(ConfigError::Invalid { .. })
+                ),
+                "{inside}"
+            );
+        }
     }
 
     #[test]
@@ -173,6 +217,27 @@ mod tests {
             Err(ConfigError::Invalid { .. })
         ));
         assert!(load(&format!("{base}central_url = \"http://127.0.0.1:8080\"\n")).is_ok());
+        assert!(load(&format!("{base}central_url = \"http://localhost:8080/\"\n")).is_ok());
+        assert!(load(&format!("{base}central_url = \"http://[::1]:8080\"\n")).is_ok());
+        // Look like loopback to a prefix check, but the host is elsewhere: the
+        // bearer token would travel in clear.
+        for url in [
+            "http://127.0.0.1@central.example/",
+            "http://127.example.com/",
+            "http://localhost:@central.example/",
+        ] {
+            assert!(
+                matches!(
+                    load(&format!("{base}central_url = \"{url}\"\n")),
+                    Err(ConfigError::Invalid { .. })
+                ),
+                "{url} accepted"
+            );
+            let client = crate::central::CentralClient::new(crate::central::ClientConfig::new(
+                url, "k1", "token",
+            ));
+            assert!(client.is_err(), "the client accepts {url}");
+        }
         assert!(matches!(
             load(&format!("{base}central_url = \"https://c\"\ncolour = 1\n")),
             Err(ConfigError::Parse { .. })

@@ -278,13 +278,22 @@ impl DemoEnvironment {
             bundle: Some(store),
             ..SelftestContext::default()
         };
+        let lockout_file = self.data.join("technician-lockout.json");
+        let policy = LockoutPolicy::default();
+        let lockout = crate::maintenance_port::load_lockout(&lockout_file, &policy, wall_ms());
         Ok(Arc::new(MaintenancePort {
-            authenticator: Mutex::new(Authenticator::new(pins, LockoutPolicy::default())),
+            authenticator: Mutex::new(Authenticator::with_state(pins, policy, lockout)),
+            lockout_file: Some(lockout_file),
             service_cards: options.card_reader.then(PcscIdentitySource::new),
             selftest,
             board: Some(board),
         }))
     }
+}
+
+fn wall_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
 }
 
 /// The demo card (the first demo resident) in the on-screen demo reader, and real

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use estation_central::wire::{DeviceHealth, Heartbeat};
+use estation_central::wire::{DeviceHealth, DeviceStatus, Heartbeat};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::bundle::BundleStore;
-use crate::outbox::{Outbox, OutboxError, OutboxKind};
+use crate::outbox::{Outbox, OutboxError, OutboxKind, OutboxStatus};
 use crate::selftest::SelftestReport;
 
 /// The central service accepts at most this many device entries.
@@ -99,19 +99,37 @@ impl HealthBoard {
     }
 }
 
-/// The heartbeat for `snapshot` with the outbox's backlog.
+/// The heartbeat for `snapshot` with the outbox's state: its backlog, and an
+/// `outbox` entry among the devices that names refused entries and a failing
+/// sender, so the fleet page shows what only the kiosk's log knew.
 pub fn build_heartbeat(
     snapshot: HeartbeatSnapshot,
-    backlog: usize,
+    outbox: &OutboxStatus,
     now: OffsetDateTime,
 ) -> Heartbeat {
     let mut devices = snapshot.devices;
-    devices.truncate(MAX_DEVICES);
+    devices.retain(|d| d.device != "outbox");
+    devices.truncate(MAX_DEVICES - 1);
+    let (status, detail) = if outbox.sender_failures > 0 {
+        (DeviceStatus::Error, Some("sender-failing".to_owned()))
+    } else if outbox.rejected > 0 {
+        (
+            DeviceStatus::Warning,
+            Some(format!("rejected-{}", outbox.rejected)),
+        )
+    } else {
+        (DeviceStatus::Ok, None)
+    };
+    devices.push(DeviceHealth {
+        device: "outbox".into(),
+        status,
+        detail,
+    });
     Heartbeat {
         sent_at: now,
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         config_version: snapshot.config_version,
-        outbox_backlog: u32::try_from(backlog).unwrap_or(u32::MAX),
+        outbox_backlog: u32::try_from(outbox.backlog).unwrap_or(u32::MAX),
         devices,
     }
 }
@@ -127,7 +145,9 @@ pub fn enqueue_heartbeat(
     if pending.iter().any(|e| e.kind == OutboxKind::Heartbeat) {
         return Ok(false);
     }
-    let heartbeat = build_heartbeat(snapshot, pending.len(), OffsetDateTime::now_utc());
+    let mut status = *outbox.status().borrow();
+    status.backlog = pending.len();
+    let heartbeat = build_heartbeat(snapshot, &status, OffsetDateTime::now_utc());
     outbox.enqueue_heartbeat(&heartbeat)?;
     Ok(true)
 }

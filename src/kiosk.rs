@@ -18,7 +18,7 @@ use crate::documents::ReadyDocument;
 use crate::i18n::{Locale, Translator};
 use crate::session::{
     AddressChangeForm, DocKind, DocumentSummary, Effect, Event, Fault, FlowKind, KioskTraits,
-    Millis, PeriodChoice, ProgressQuery, Screen, ServiceEntry, Session, Timeouts,
+    Millis, PeriodChoice, ProgressQuery, Screen, ServiceEntry, Session, SubmissionState, Timeouts,
 };
 
 /// The reader name the demo card control uses.
@@ -427,10 +427,14 @@ impl Kiosk {
                 locale,
             } => {
                 let labels = ReceiptLabels::new(&self.translator, locale);
-                let offset = self.clock.wall().offset();
+                let now = self.clock.wall();
+                let offset = now.offset();
                 self.runtime.spawn(async move {
                     let _done = done;
-                    let result = match backend.submit(&service_id, &identity, &form, locale).await {
+                    let submitted = backend
+                        .submit(&service_id, &identity, &form, locale, now)
+                        .await;
+                    let result = match submitted {
                         Ok(submitted) => {
                             let (summary, document) =
                                 receipt_document(&labels, &submitted, &form, offset);
@@ -496,7 +500,9 @@ impl Kiosk {
                 self.selftest = None;
             }
             Effect::CheckTechnician { reader, pin } => {
-                let now = self.clock.now();
+                // Wall-clock time: lockouts outlive this process.
+                let now = i64::try_from(self.clock.wall().unix_timestamp_nanos() / 1_000_000)
+                    .unwrap_or(i64::MAX);
                 self.runtime.spawn_blocking(move || {
                     let _done = done;
                     let result = match &backend.maintenance {
@@ -575,7 +581,15 @@ impl Kiosk {
         if let (Some(document), Some(summary)) = (&self.document, session.document()) {
             view.preview = Some(document.preview.clone());
             view.verification_code = summary.verification_code.clone();
-            view.queued = summary.queued;
+            if let Some(state) = &summary.submission {
+                let (name, refusal) = match state {
+                    SubmissionState::Accepted => ("accepted", ""),
+                    SubmissionState::Queued => ("queued", ""),
+                    SubmissionState::Refused { message_key } => ("refused", message_key.as_str()),
+                };
+                view.receipt_state = name.to_owned();
+                view.receipt_refusal_key = refusal.to_owned();
+            }
         }
         view.printed = session.printed();
         view.phone_link = self.phone_link.clone();
@@ -635,47 +649,36 @@ pub fn period_range(choice: PeriodChoice, today: OffsetDateTime) -> wire::Period
 }
 
 /// The words of a submission receipt, in the resident's language.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ReceiptLabels {
-    title: String,
-    service: String,
-    service_name: String,
-    new_address: String,
-    phone: String,
-    received_at: String,
-    status: String,
-    status_value_sent: String,
-    status_value_queued: String,
-    reference: String,
-    note: String,
+    translator: Arc<Translator>,
+    locale: Locale,
 }
 
 impl ReceiptLabels {
-    pub fn new(translator: &Translator, locale: Locale) -> Self {
-        let t = |key: &str| translator.text(locale, key);
+    pub fn new(translator: &Arc<Translator>, locale: Locale) -> Self {
         Self {
-            title: t("receipt-title"),
-            service: t("receipt-service"),
-            service_name: t("receipt-service-address-change"),
-            new_address: t("form-new-address"),
-            phone: t("form-phone"),
-            received_at: t("receipt-received-at"),
-            status: t("receipt-status"),
-            status_value_sent: t("receipt-status-sent"),
-            status_value_queued: t("receipt-status-queued"),
-            reference: t("receipt-reference"),
-            note: t("receipt-note"),
+            translator: translator.clone(),
+            locale,
         }
+    }
+
+    fn t(&self, key: &str) -> String {
+        self.translator.text(self.locale, key)
     }
 }
 
-/// The receipt of a submission, built on the kiosk so it exists offline too.
+/// The receipt of a submission, built on the kiosk so it exists offline too. It
+/// says only what is true: accepted with the service's receipt number, stored
+/// here and not yet sent (and when the number will exist), or refused (why, and
+/// what to do).
 pub fn receipt_document(
     labels: &ReceiptLabels,
     submitted: &Submitted,
     form: &AddressChangeForm,
     offset: time::UtcOffset,
 ) -> (DocumentSummary, estation_drivers::print::Document) {
+    use crate::backend::SubmissionOutcome;
     let at = submitted.received_at.to_offset(offset);
     let phone = &form.phone;
     let masked_phone = if phone.len() == 11 {
@@ -683,47 +686,83 @@ pub fn receipt_document(
     } else {
         String::new()
     };
-    let content = estation_drivers::print::layouts::ReceiptContent {
-        title: labels.title.clone(),
-        rows: vec![
-            (labels.service.clone(), labels.service_name.clone()),
-            (
-                labels.new_address.clone(),
-                form.new_address().unwrap_or_default(),
+    let mut rows = vec![
+        (
+            labels.t("receipt-service"),
+            labels.t("receipt-service-address-change"),
+        ),
+        (
+            labels.t("form-new-address"),
+            form.new_address().unwrap_or_default(),
+        ),
+        (labels.t("form-phone"), masked_phone),
+        (
+            labels.t("receipt-received-at"),
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                at.year(),
+                u8::from(at.month()),
+                at.day(),
+                at.hour(),
+                at.minute()
             ),
-            (labels.phone.clone(), masked_phone),
+        ),
+    ];
+    let status = labels.t("receipt-status");
+    let (title, state, reference_label, reference, notes) = match &submitted.outcome {
+        SubmissionOutcome::Accepted { receipt_number } => {
+            rows.push((status, labels.t("receipt-status-accepted")));
             (
-                labels.received_at.clone(),
-                format!(
-                    "{:04}-{:02}-{:02} {:02}:{:02}",
-                    at.year(),
-                    u8::from(at.month()),
-                    at.day(),
-                    at.hour(),
-                    at.minute()
-                ),
-            ),
+                labels.t("receipt-title"),
+                SubmissionState::Accepted,
+                labels.t("receipt-reference-accepted"),
+                receipt_number.clone(),
+                vec![labels.t("receipt-note-accepted")],
+            )
+        }
+        SubmissionOutcome::Queued => {
+            rows.push((status, labels.t("receipt-status-queued")));
             (
-                labels.status.clone(),
-                if submitted.delivered {
-                    labels.status_value_sent.clone()
-                } else {
-                    labels.status_value_queued.clone()
+                labels.t("receipt-title"),
+                SubmissionState::Queued,
+                labels.t("receipt-reference-queued"),
+                submitted.reference.clone(),
+                vec![labels.t("receipt-note-queued")],
+            )
+        }
+        SubmissionOutcome::Refused { message_key } => {
+            rows.push((status, labels.t("receipt-status-refused")));
+            rows.push((labels.t("receipt-reason"), labels.t(message_key)));
+            (
+                labels.t("receipt-title-refused"),
+                SubmissionState::Refused {
+                    message_key: message_key.clone(),
                 },
-            ),
-        ],
-        notes: vec![labels.note.clone()],
-        reference_label: labels.reference.clone(),
-        reference: submitted.reference.clone(),
-        qr_payload: Some(submitted.reference.clone()),
+                labels.t("receipt-reference-queued"),
+                submitted.reference.clone(),
+                vec![
+                    labels.t(&format!("{message_key}.action")),
+                    labels.t("receipt-note-refused"),
+                ],
+            )
+        }
+    };
+    let content = estation_drivers::print::layouts::ReceiptContent {
+        title,
+        rows,
+        notes,
+        reference_label,
+        reference: reference.clone(),
+        qr_payload: Some(reference.clone()),
         footer: None,
     };
     let summary = DocumentSummary {
         document_id: format!("receipt-{}", submitted.reference),
+        print_job_id: crate::backend::new_print_job_id("receipt"),
         kind: DocKind::Receipt,
-        verification_code: submitted.reference.clone(),
+        verification_code: reference,
         min_width_dots: estation_drivers::print::WIDTH_58MM,
-        queued: !submitted.delivered,
+        submission: Some(state),
     };
     (
         summary,

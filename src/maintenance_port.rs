@@ -2,12 +2,14 @@
 //! service card when one is in, and against the configuration's PIN hashes), the
 //! self-test, and the health board the heartbeat reports.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use estation_drivers::card::{CardError, PcscIdentitySource, Pin};
 
 use crate::heartbeat::HealthBoard;
-use crate::maintenance::{AuthOutcome, Authenticator};
+use crate::maintenance::{AuthOutcome, Authenticator, LockoutPolicy, LockoutState};
 use crate::selftest::{DisplayResult, SelftestContext, SelftestReport, run_selftest};
 use crate::session::Fault;
 
@@ -18,6 +20,55 @@ pub struct MaintenancePort {
     /// The devices to test; the display verdict is filled in per run.
     pub selftest: SelftestContext,
     pub board: Option<Arc<HealthBoard>>,
+    /// Where the PIN failure count and lockout are kept across restarts.
+    pub lockout_file: Option<PathBuf>,
+}
+
+/// The lockout state a previous run left in `path`: none yet is a fresh start; a
+/// file that cannot be read or parsed starts a lockout (failing closed, since a
+/// damaged file must not be a way to reset the count).
+pub fn load_lockout(path: &Path, policy: &LockoutPolicy, now_ms: i64) -> LockoutState {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return LockoutState::default();
+        }
+        Err(error) => {
+            tracing::error!(%error, path = %path.display(), "lockout file unreadable; locking");
+            return closed(policy, now_ms);
+        }
+    };
+    serde_json::from_str(&text).unwrap_or_else(|error| {
+        tracing::error!(%error, path = %path.display(), "lockout file damaged; locking");
+        closed(policy, now_ms)
+    })
+}
+
+fn closed(policy: &LockoutPolicy, now_ms: i64) -> LockoutState {
+    LockoutState {
+        failures: 0,
+        lockouts: 1,
+        locked_from_ms: Some(now_ms),
+        locked_for_ms: policy.lockout_ms,
+    }
+}
+
+/// Writes `state` so that a crash leaves the old file or the new one, never a mix.
+pub fn save_lockout(path: &Path, state: &LockoutState) -> std::io::Result<()> {
+    let text = serde_json::to_vec(state).map_err(std::io::Error::other)?;
+    let partial = path.with_extension("partial");
+    {
+        let mut file = std::fs::File::create(&partial)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&partial, path)?;
+    if let Some(dir) = path.parent()
+        && let Ok(dir) = std::fs::File::open(dir)
+    {
+        dir.sync_all()?;
+    }
+    Ok(())
 }
 
 impl MaintenancePort {
@@ -26,7 +77,7 @@ impl MaintenancePort {
         &self,
         reader: Option<&str>,
         pin: &Pin,
-        now_ms: u64,
+        now_ms: i64,
     ) -> Result<String, Fault> {
         let mut card_technician = None;
         if let (Some(reader), Some(cards)) = (reader, &self.service_cards) {
@@ -49,11 +100,22 @@ impl MaintenancePort {
                 Err(error) => return Err(Fault::new("maintenance-error-card", error.to_string())),
             }
         }
-        let outcome = self
-            .authenticator
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .check(card_technician.as_deref(), pin.digits(), now_ms);
+        let outcome = {
+            let mut authenticator = self
+                .authenticator
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let before = authenticator.state();
+            let outcome = authenticator.check(card_technician.as_deref(), pin.digits(), now_ms);
+            let after = authenticator.state();
+            if let Some(path) = &self.lockout_file
+                && after != before
+                && let Err(error) = save_lockout(path, &after)
+            {
+                tracing::error!(%error, path = %path.display(), "lockout state not saved");
+            }
+            outcome
+        };
         match outcome {
             AuthOutcome::Granted { technician } => Ok(technician),
             AuthOutcome::Denied { tries_left } => {

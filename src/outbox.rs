@@ -123,6 +123,9 @@ pub struct OutboxStatus {
     pub rejected: usize,
     /// Delivery failures in a row; 0 once the head entry went through.
     pub consecutive_failures: u32,
+    /// The sender itself failed (its database, not the network) this many times
+    /// in a row and is restarting with a backoff; 0 while it runs normally.
+    pub sender_failures: u32,
 }
 
 impl OutboxStatus {
@@ -135,12 +138,45 @@ impl OutboxStatus {
 /// Result of one delivery attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivery {
-    /// Acknowledged by the central service; the entry can go.
-    Delivered,
+    /// Acknowledged by the central service, with the number it gave the request
+    /// (a submission's receipt number), if any.
+    Delivered(Option<String>),
     /// Not delivered now; try the same entry again later.
     RetryLater(String),
-    /// Refused for good (invalid request); set aside so the queue moves on.
-    Rejected(String),
+    /// Refused for good: set aside so the queue moves on, and kept with the
+    /// reason for the technician and the message key for the resident.
+    Rejected(Refusal),
+}
+
+/// Why the central service refused an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// For the technician's log and the self-test.
+    pub reason: String,
+    /// The Fluent id of the resident-facing explanation (with its `.action`).
+    pub message_key: String,
+}
+
+impl Refusal {
+    pub fn new(message_key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            message_key: message_key.into(),
+        }
+    }
+}
+
+/// Where one entry stands, looked up by its idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryOutcome {
+    /// Waiting for delivery.
+    Pending,
+    /// Acknowledged, with the number the central service gave it.
+    Delivered { receipt: Option<String> },
+    /// Refused for good.
+    Rejected(Refusal),
+    /// No entry has this key (never stored, or pruned).
+    Unknown,
 }
 
 /// Something that can deliver outbox entries, usually [`CentralClient`].
@@ -190,7 +226,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at       INTEGER NOT NULL,
     state            TEXT NOT NULL DEFAULT 'pending',
     attempts         INTEGER NOT NULL DEFAULT 0,
-    last_error       TEXT
+    last_error       TEXT,
+    receipt          TEXT,
+    problem          TEXT,
+    settled_at       INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, seq);
 CREATE TABLE IF NOT EXISTS outbox_meta (
@@ -205,6 +244,10 @@ const SEALED_VERSION: i64 = 1;
 const KEY_CHECK: &[u8] = b"estation-outbox-key-check";
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
+
+fn now_seconds() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
 
 fn associated_data(kind: &str, idempotency_key: &str) -> Vec<u8> {
     format!("estation-outbox-v1\0{kind}\0{idempotency_key}").into_bytes()
@@ -351,6 +394,28 @@ fn seal_clear_text_entries(
     Ok(())
 }
 
+/// Outboxes created before delivery outcomes were kept lack their columns.
+fn add_outcome_columns(conn: &Connection) -> Result<(), OutboxError> {
+    let existing: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('outbox')")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    for (column, declaration) in [
+        ("receipt", "ALTER TABLE outbox ADD COLUMN receipt TEXT"),
+        ("problem", "ALTER TABLE outbox ADD COLUMN problem TEXT"),
+        (
+            "settled_at",
+            "ALTER TABLE outbox ADD COLUMN settled_at INTEGER",
+        ),
+    ] {
+        if !existing.iter().any(|name| name == column) {
+            conn.execute(declaration, [])?;
+        }
+    }
+    Ok(())
+}
+
 type EntryRow = (i64, String, String, Vec<u8>, u32, Option<String>);
 
 fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
@@ -392,6 +457,7 @@ impl Outbox {
         // Freed pages are zeroed, so delivered entries leave nothing behind.
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        add_outcome_columns(&conn)?;
         check_key(&conn, &cipher)?;
         seal_clear_text_entries(&conn, &cipher)?;
         let outbox = Outbox {
@@ -524,7 +590,10 @@ impl Outbox {
                     tracing::warn!(seq, "outbox entry cannot be decrypted; set aside");
                     self.settle(
                         seq,
-                        &Delivery::Rejected("the stored payload cannot be decrypted".into()),
+                        &Delivery::Rejected(Refusal::new(
+                            "outbox-error-failed",
+                            "the stored payload cannot be decrypted",
+                        )),
                     )?;
                 }
                 other => return other.map(Some),
@@ -536,8 +605,14 @@ impl Outbox {
         {
             let conn = self.conn();
             match delivery {
-                Delivery::Delivered => {
-                    conn.execute("DELETE FROM outbox WHERE seq = ?1", params![seq])?;
+                // The row stays (without its payload) so the kiosk can tell the
+                // resident what became of it; retention prunes it later.
+                Delivery::Delivered(receipt) => {
+                    conn.execute(
+                        "UPDATE outbox SET state = 'delivered', payload = x'', receipt = ?2,
+                         attempts = attempts + 1, last_error = NULL, settled_at = ?3 WHERE seq = ?1",
+                        params![seq, receipt, now_seconds()],
+                    )?;
                 }
                 Delivery::RetryLater(reason) => {
                     conn.execute(
@@ -545,11 +620,11 @@ impl Outbox {
                         params![seq, reason],
                     )?;
                 }
-                Delivery::Rejected(reason) => {
+                Delivery::Rejected(refusal) => {
                     conn.execute(
-                        "UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ?2
-                         WHERE seq = ?1",
-                        params![seq, reason],
+                        "UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ?2,
+                         problem = ?3, settled_at = ?4 WHERE seq = ?1",
+                        params![seq, refusal.reason, refusal.message_key, now_seconds()],
                     )?;
                 }
             }
@@ -561,6 +636,44 @@ impl Outbox {
             }
         });
         self.refresh_counts()
+    }
+
+    /// What became of the entry stored under `idempotency_key`.
+    pub fn outcome(&self, idempotency_key: &str) -> Result<EntryOutcome, OutboxError> {
+        // state, receipt, last error, problem
+        type OutcomeRow = (String, Option<String>, Option<String>, Option<String>);
+        let row: Option<OutcomeRow> = self
+            .conn()
+            .query_row(
+                "SELECT state, receipt, last_error, problem FROM outbox WHERE idempotency_key = ?1",
+                params![idempotency_key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            None => EntryOutcome::Unknown,
+            Some((state, receipt, reason, problem)) => match state.as_str() {
+                "delivered" => EntryOutcome::Delivered { receipt },
+                "rejected" => EntryOutcome::Rejected(Refusal::new(
+                    problem.unwrap_or_else(|| "outbox-error-failed".into()),
+                    reason.unwrap_or_default(),
+                )),
+                _ => EntryOutcome::Pending,
+            },
+        })
+    }
+
+    /// Deletes delivered entries settled before `before` (unix seconds) and
+    /// rejected ones settled before `rejected_before`: the retention rule that
+    /// keeps the file from growing. Returns how many rows went.
+    pub fn prune(&self, before: i64, rejected_before: i64) -> Result<usize, OutboxError> {
+        let removed = self.conn().execute(
+            "DELETE FROM outbox WHERE (state = 'delivered' AND settled_at < ?1)
+                                   OR (state = 'rejected' AND settled_at < ?2)",
+            params![before, rejected_before],
+        )?;
+        self.refresh_counts()?;
+        Ok(removed)
     }
 
     /// Follows the backlog and delivery health.
@@ -585,8 +698,45 @@ impl Outbox {
         policy: SenderPolicy,
     ) -> SenderHandle {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run_sender(self, deliver, policy, stopped));
+        let task = tokio::spawn(supervise_sender(self, Arc::new(deliver), policy, stopped));
         SenderHandle { stop, task }
+    }
+
+    fn record_sender_failure(&self, failed: bool) {
+        self.status.send_modify(|s| {
+            s.sender_failures = if failed {
+                s.sender_failures.saturating_add(1)
+            } else {
+                0
+            }
+        });
+    }
+}
+
+/// Runs the sender and starts it again, after a backoff, whenever it fails (a
+/// database error in the middle of the queue): a kiosk that says "will be sent"
+/// must keep sending. Failures show in [`OutboxStatus::sender_failures`].
+async fn supervise_sender<D: Deliver>(
+    outbox: Arc<Outbox>,
+    deliver: Arc<D>,
+    policy: SenderPolicy,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), OutboxError> {
+    let mut failures: u32 = 0;
+    loop {
+        match run_sender(&outbox, deliver.as_ref(), &policy, stopped.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                outbox.record_sender_failure(true);
+                tracing::error!(%error, failures, "outbox sender failed; restarting");
+                let delay = policy.backoff.delay(failures.saturating_sub(1));
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stopped.changed() => return Ok(()),
+                }
+            }
+        }
     }
 }
 
@@ -615,9 +765,9 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn run_sender<D: Deliver>(
-    outbox: Arc<Outbox>,
-    deliver: D,
-    policy: SenderPolicy,
+    outbox: &Arc<Outbox>,
+    deliver: &D,
+    policy: &SenderPolicy,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<(), OutboxError> {
     let mut failures: u32 = 0;
@@ -625,7 +775,11 @@ async fn run_sender<D: Deliver>(
         if *stopped.borrow() {
             return Ok(());
         }
-        let Some(entry) = blocking(&outbox, Outbox::head).await? else {
+        let head = blocking(outbox, Outbox::head).await?;
+        if outbox.status.borrow().sender_failures > 0 {
+            outbox.record_sender_failure(false);
+        }
+        let Some(entry) = head else {
             tokio::select! {
                 _ = outbox.wake.notified() => {}
                 _ = stopped.changed() => return Ok(()),
@@ -638,18 +792,18 @@ async fn run_sender<D: Deliver>(
         };
         let retry = matches!(delivery, Delivery::RetryLater(_));
         match &delivery {
-            Delivery::Delivered => failures = 0,
+            Delivery::Delivered(_) => failures = 0,
             Delivery::RetryLater(reason) => {
                 failures = failures.saturating_add(1);
                 tracing::info!(seq = entry.seq, kind = entry.kind.as_str(), %reason, "outbox delivery postponed");
             }
-            Delivery::Rejected(reason) => {
+            Delivery::Rejected(refusal) => {
                 failures = 0;
-                tracing::warn!(seq = entry.seq, kind = entry.kind.as_str(), %reason, "outbox entry rejected");
+                tracing::warn!(seq = entry.seq, kind = entry.kind.as_str(), reason = %refusal.reason, "outbox entry rejected");
             }
         }
         let seq = entry.seq;
-        blocking(&outbox, move |o| o.settle(seq, &delivery)).await?;
+        blocking(outbox, move |o| o.settle(seq, &delivery)).await?;
         if retry {
             let delay = policy.backoff.delay(failures.saturating_sub(1));
             tokio::select! {
@@ -661,11 +815,14 @@ async fn run_sender<D: Deliver>(
     }
 }
 
-fn outcome<T>(result: Result<T, crate::central::CentralError>) -> Delivery {
+fn outcome<T>(
+    result: Result<T, crate::central::CentralError>,
+    receipt: impl FnOnce(T) -> Option<String>,
+) -> Delivery {
     match result {
-        Ok(_) => Delivery::Delivered,
+        Ok(answer) => Delivery::Delivered(receipt(answer)),
         Err(e) if e.is_transient() => Delivery::RetryLater(e.to_string()),
-        Err(e) => Delivery::Rejected(e.to_string()),
+        Err(e) => Delivery::Rejected(Refusal::new(e.message_key(), e.to_string())),
     }
 }
 
@@ -673,21 +830,26 @@ impl Deliver for CentralClient {
     async fn deliver(&self, entry: &OutboxEntry) -> Delivery {
         let key = entry.idempotency_key.as_str();
         let corrupt = |e: serde_json::Error| {
-            Delivery::Rejected(format!("stored payload does not parse: {e}"))
+            Delivery::Rejected(Refusal::new(
+                "outbox-error-failed",
+                format!("stored payload does not parse: {e}"),
+            ))
         };
         match entry.kind {
             OutboxKind::Submission => {
                 match serde_json::from_str::<SubmissionRequest>(&entry.payload) {
-                    Ok(request) => outcome(self.submit(key, &request).await),
+                    Ok(request) => outcome(self.submit(key, &request).await, |receipt| {
+                        Some(receipt.receipt_number)
+                    }),
                     Err(e) => corrupt(e),
                 }
             }
             OutboxKind::Rating => match serde_json::from_str::<RatingRequest>(&entry.payload) {
-                Ok(request) => outcome(self.rate(key, &request).await),
+                Ok(request) => outcome(self.rate(key, &request).await, |_| None),
                 Err(e) => corrupt(e),
             },
             OutboxKind::Heartbeat => match serde_json::from_str::<Heartbeat>(&entry.payload) {
-                Ok(heartbeat) => outcome(self.heartbeat(key, &heartbeat).await),
+                Ok(heartbeat) => outcome(self.heartbeat(key, &heartbeat).await, |_| None),
                 Err(e) => corrupt(e),
             },
         }
@@ -781,7 +943,7 @@ mod tests {
         ));
         let head = outbox.head().unwrap().unwrap();
         assert_eq!(head.idempotency_key, "k1");
-        outbox.settle(head.seq, &Delivery::Delivered).unwrap();
+        outbox.settle(head.seq, &Delivery::Delivered(None)).unwrap();
         // The swapped row is set aside rather than blocking the queue.
         assert!(outbox.head().unwrap().is_none());
         assert_eq!(outbox.status().borrow().rejected, 1);
@@ -828,7 +990,10 @@ mod tests {
         assert!(outbox.status().borrow().waiting_for_network());
         assert_eq!(outbox.head().unwrap().unwrap().attempts, 1);
         outbox
-            .settle(head.seq, &Delivery::Rejected("bad".into()))
+            .settle(
+                head.seq,
+                &Delivery::Rejected(Refusal::new("outbox-error-failed", "bad")),
+            )
             .unwrap();
         let status = *outbox.status().borrow();
         assert_eq!(
@@ -837,7 +1002,7 @@ mod tests {
         );
         let next = outbox.head().unwrap().unwrap();
         assert_eq!(next.idempotency_key, "h2");
-        outbox.settle(next.seq, &Delivery::Delivered).unwrap();
+        outbox.settle(next.seq, &Delivery::Delivered(None)).unwrap();
         assert_eq!(outbox.status().borrow().backlog, 0);
         assert!(!format!("{next:?}").contains("payload"));
     }

@@ -174,7 +174,9 @@ pub fn sample_view(
                 DocKind::Certificate | DocKind::Progress => samples.certificate.clone(),
             };
             view.verification_code = sample_document().verification_code;
-            view.queued = kind == DocKind::Receipt;
+            if kind == DocKind::Receipt {
+                view.receipt_state = "accepted".into();
+            }
         }
         Screen::OriginUnsupported => {
             view.origin_application = "CO2025330100001".into();

@@ -321,7 +321,15 @@ async fn heartbeats_wait_in_the_outbox_one_at_a_time_while_the_service_is_away()
     assert_eq!(pending.len(), 1);
     let sent: estation_central::wire::Heartbeat =
         serde_json::from_str(&pending[0].payload).unwrap();
-    assert_eq!(sent.devices.len(), 1);
-    assert_eq!(sent.devices[0].detail.as_deref(), Some("no-reader"));
+    // The card reader as the board knew it, and the outbox's own health.
+    let devices: Vec<(&str, Option<&str>)> = sent
+        .devices
+        .iter()
+        .map(|d| (d.device.as_str(), d.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        devices,
+        [("card-reader", Some("no-reader")), ("outbox", None)]
+    );
     assert_eq!(sent.app_version, env!("CARGO_PKG_VERSION"));
 }

@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/receipt.rs"]
+mod receipt;
+
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::print::emulator::Emulator;
 use estation_drivers::print::{PrinterStatus, WIDTH_80MM, WIDTH_A4, decode};
@@ -190,6 +193,18 @@ fn origin_form_prints_on_an_a4_wide_printer() {
     assert_eq!(decoded.unknown_bytes, 0);
 }
 
+/// Print jobs identify one request, not one document: the same form asked for
+/// again (another resident, another week) prints again.
+#[test]
+fn an_origin_form_asked_for_twice_prints_twice() {
+    let run = run("origin-twice.script", &["--printer-width", "1728"]);
+    let jobs = run.printed();
+    assert_eq!(jobs.len(), 2, "each request prints its own form");
+    let first = decode(&jobs[0], WIDTH_A4);
+    let second = decode(&jobs[1], WIDTH_A4);
+    assert!(!first.pages.is_empty() && first.pages == second.pages);
+}
+
 #[test]
 fn origin_form_on_an_80mm_printer_prints_nothing_and_says_why() {
     let run = run("origin-narrow.script", &[]);
@@ -234,20 +249,149 @@ fn submission_while_offline_is_kept_and_delivered_later() {
         amber > 10_000,
         "the receipt screen does not say it is queued ({amber} px)"
     );
-    // Nothing is left in the outbox.
+    // The submission was delivered, not refused, and nothing is left waiting.
     let outbox = rusqlite::Connection::open(run.data.path().join("outbox.sqlite")).expect("outbox");
-    let left: i64 = outbox
+    let states: Vec<String> = outbox
+        .prepare("SELECT state FROM outbox WHERE kind = 'submission'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(states, ["delivered"]);
+    let waiting: i64 = outbox
         .query_row(
-            "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
+            "SELECT COUNT(*) FROM outbox WHERE state != 'delivered'",
             [],
             |r| r.get(0),
         )
-        .unwrap_or_else(|_| {
-            outbox
-                .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
-                .expect("outbox table")
-        });
-    assert_eq!(left, 0);
+        .unwrap();
+    assert_eq!(waiting, 0, "nothing pending or refused");
+}
+
+/// Online, the receipt carries the service's receipt number (not a kiosk-made
+/// one), which opens the application in the progress inquiry.
+#[test]
+fn an_accepted_submission_prints_the_receipt_number_of_the_service() {
+    let run = run("submission-online.script", &[]);
+    let receipt_number: String = run
+        .db()
+        .query_row("SELECT receipt_number FROM submissions", [], |r| r.get(0))
+        .expect("one submission");
+    assert_eq!(
+        run.count(&format!(
+            "SELECT COUNT(*) FROM applications WHERE application_number = '{receipt_number}'"
+        )),
+        1,
+        "the number opens an application in the progress inquiry"
+    );
+    assert!(estation_central::wire::is_application_number(
+        &receipt_number
+    ));
+    let jobs = run.printed();
+    assert_eq!(jobs.len(), 1);
+    let printed = decode(&jobs[0], WIDTH_80MM);
+    assert_eq!(qr_codes(&printed.pages[0]), vec![receipt_number.clone()]);
+    let key: String = rusqlite::Connection::open(run.data.path().join("outbox.sqlite"))
+        .unwrap()
+        .query_row(
+            "SELECT idempotency_key FROM outbox WHERE kind = 'submission'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let expected = receipt::expected_receipt(
+        &estation::backend::reference_from_key(&key),
+        estation::backend::SubmissionOutcome::Accepted { receipt_number },
+    );
+    assert!(
+        printed.pages[0] == expected,
+        "the printed receipt is not the accepted one"
+    );
+    let shot = image::open(run.data.path().join("script/shots/receipt.png"))
+        .unwrap()
+        .to_rgb8();
+    assert!(shot.pixels().filter(|p| p.0 == [0xe5, 0xf6, 0xec]).count() > 10_000);
+}
+
+/// Wrong technician PINs lock the keypad, and a power cycle does not unlock it:
+/// the right PIN is not even checked after a restart.
+#[test]
+fn a_technician_lockout_survives_a_restart() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let script = |name: &str, body: &str| {
+        let path = data.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        path
+    };
+    let pin = |digits: &str| {
+        digits
+            .chars()
+            .map(|d| format!("tap pin-digit {d}\n"))
+            .collect::<String>()
+            + "tap pin-submit\nwait maintenance-login 10\n"
+    };
+    let wrong_five = format!(
+        "tap maintenance\nexpect maintenance-login\n{}",
+        pin("111111").repeat(5)
+    );
+    let right = format!(
+        "tap maintenance\nexpect maintenance-login\n{}",
+        pin("246810")
+    );
+    let demo = |script: &Path| {
+        Command::new(BIN)
+            .args([
+                "demo",
+                "--headless",
+                "--no-card-reader",
+                "--at",
+                AT,
+                "--script",
+            ])
+            .arg(script)
+            .arg("--data")
+            .arg(data.path())
+            .output()
+            .expect("estation runs")
+    };
+    let first = demo(&script("wrong.script", &wrong_five));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let kept = std::fs::read_to_string(data.path().join("technician-lockout.json")).unwrap();
+    assert!(kept.contains("\"lockouts\":1"), "{kept}");
+    // After the restart the right PIN leaves the kiosk on the sign-in screen.
+    let second = demo(&script("right.script", &right));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    // The control: in a fresh data folder the same script signs in, so the wait
+    // above fails there (the menu shows instead).
+    let fresh = tempfile::tempdir().unwrap();
+    let control = Command::new(BIN)
+        .args([
+            "demo",
+            "--headless",
+            "--no-card-reader",
+            "--at",
+            AT,
+            "--script",
+        ])
+        .arg(data.path().join("right.script"))
+        .arg("--data")
+        .arg(fresh.path())
+        .output()
+        .unwrap();
+    assert!(
+        !control.status.success(),
+        "the right PIN signs in without a lockout"
+    );
+    assert!(String::from_utf8_lossy(&control.stderr).contains("maintenance-menu"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use central_support::{Fault, FaultProxy, address_change, client, column, free_port, rows};
 use estation::central::RetryPolicy;
-use estation::outbox::{Outbox, OutboxKind, OutboxStatus, SenderPolicy};
+use estation::outbox::{EntryOutcome, Outbox, OutboxKind, OutboxStatus, SenderPolicy};
 use estation_central::server::{EmbeddedCentral, ServerOptions};
 use estation_central::wire::{RatingRequest, Score};
 use tokio::sync::watch;
@@ -194,6 +194,86 @@ async fn refused_entries_are_set_aside_and_the_queue_moves_on() {
     assert_eq!(
         column(central.db_path(), "SELECT idempotency_key FROM submissions"),
         ["valid"]
+    );
+    // What the kiosk can tell the resident: the service's receipt number for the
+    // accepted one, the reason for the refused one.
+    let receipt = column(central.db_path(), "SELECT receipt_number FROM submissions");
+    assert_eq!(
+        outbox.outcome("valid").unwrap(),
+        EntryOutcome::Delivered {
+            receipt: Some(receipt[0].clone())
+        }
+    );
+    match outbox.outcome("invalid").unwrap() {
+        EntryOutcome::Rejected(refusal) => {
+            assert_eq!(refusal.message_key, "central-error-invalid-input");
+            assert!(!refusal.reason.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        outbox.outcome("never-stored").unwrap(),
+        EntryOutcome::Unknown
+    );
+}
+
+/// The sender's own database failing (here: its table vanishes under it, as a
+/// damaged file or a full disk would) must not end it for good: it restarts with
+/// a backoff, says so in the status, the self-test and the heartbeat, and
+/// delivers once the database is back.
+#[tokio::test]
+async fn a_sender_whose_database_fails_restarts_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = EmbeddedCentral::start(&dir.path().join("central"))
+        .await
+        .unwrap();
+    let path = dir.path().join("outbox.sqlite");
+    let outbox = Arc::new(Outbox::open(&path).unwrap());
+    let api = client(
+        central.base_url(),
+        central.kiosk_id(),
+        central.kiosk_token(),
+    );
+    let sender = outbox.clone().spawn_sender_with(api, quick());
+    let tamper = rusqlite::Connection::open(&path).unwrap();
+    tamper
+        .execute_batch("ALTER TABLE outbox RENAME TO outbox_hidden")
+        .unwrap();
+    outbox.nudge();
+    let mut status = outbox.status();
+    let failing = until(&mut status, |s| s.sender_failures >= 2).await;
+    assert!(failing.sender_failures >= 2, "it keeps trying");
+
+    let check = estation::selftest::run_selftest(&estation::selftest::SelftestContext {
+        outbox: Some(outbox.clone()),
+        ..Default::default()
+    })
+    .await;
+    let outbox_check = check.checks.iter().find(|c| c.id == "outbox").unwrap();
+    assert_eq!(outbox_check.code, "sender-failing");
+    let heartbeat = estation::heartbeat::build_heartbeat(
+        Default::default(),
+        &outbox.status().borrow(),
+        time::OffsetDateTime::now_utc(),
+    );
+    let device = heartbeat
+        .devices
+        .iter()
+        .find(|d| d.device == "outbox")
+        .unwrap();
+    assert_eq!(device.detail.as_deref(), Some("sender-failing"));
+
+    tamper
+        .execute_batch("ALTER TABLE outbox_hidden RENAME TO outbox")
+        .unwrap();
+    outbox
+        .enqueue(OutboxKind::Submission, "after-repair", &address_change(3))
+        .unwrap();
+    until(&mut status, |s| s.backlog == 0 && s.sender_failures == 0).await;
+    sender.stop().await.unwrap();
+    assert_eq!(
+        column(central.db_path(), "SELECT idempotency_key FROM submissions"),
+        ["after-repair"]
     );
 }
 

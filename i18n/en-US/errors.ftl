@@ -57,3 +57,7 @@ central-error-origin-not-approved = This certificate of origin is not approved y
     .action = Come back to print it once it is approved; "Application progress" shows where it stands.
 central-error-origin-not-found = No certificate of origin was found
     .action = Check the application number and the exporter code and enter them again.
+central-error-identity-mismatch = The name on your card does not match the register
+    .action = Please bring your ID card to a service counter during office hours; this notice was not submitted.
+print-error-outcome-unknown = The printer stopped answering just as your document finished, so we cannot tell whether it printed
+    .action = Please look in the paper tray. If nothing came out, ask a member of staff; to avoid a double print, this kiosk does not print it again by itself.

@@ -57,3 +57,7 @@ central-error-origin-not-approved = 该原产地证书尚未审核通过
     .action = 请在审核通过后再来打印，审核进度可在“办件查询”中查看。
 central-error-origin-not-found = 没有找到这份原产地证书
     .action = 请核对申请编号和出口商代码后重新输入。
+central-error-identity-mismatch = 卡上的姓名与登记信息不一致
+    .action = 请在工作时间携带身份证到服务窗口办理；本次申报没有提交。
+print-error-outcome-unknown = 打印机在打印结束时失去响应，无法确认是否已打印
+    .action = 请查看出纸口。如果没有出纸，请联系工作人员；为防止重复打印，本机不会自动重打。

@@ -57,3 +57,7 @@ central-error-origin-not-approved = 該原產地證書尚未審核通過
     .action = 請在審核通過後再來列印，審核進度可在「辦件查詢」中查看。
 central-error-origin-not-found = 沒有找到這份原產地證書
     .action = 請核對申請編號和出口商代碼後重新輸入。
+central-error-identity-mismatch = 卡上的姓名與登記資料不一致
+    .action = 請在工作時間攜帶身分證到服務窗口辦理；本次申報沒有提交。
+print-error-outcome-unknown = 印表機在列印結束時失去回應，無法確認是否已列印
+    .action = 請查看出紙口。如果沒有出紙，請聯繫工作人員；為防止重複列印，本機不會自動重印。

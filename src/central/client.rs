@@ -169,12 +169,42 @@ struct Reply {
     body: Vec<u8>,
 }
 
+/// Whether `url`'s host is this machine: a loopback IP address or `localhost`.
+/// Decided on the parsed host, never on the text, so `http://127.0.0.1@host/`
+/// (user info) or `http://127.example.com/` (a name) are not mistaken for it.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Whether a central service URL may be used: https, or plain http to loopback.
+pub fn is_allowed_central_url(text: &str) -> bool {
+    match Url::parse(text) {
+        Ok(url) if !url.cannot_be_a_base() => match url.scheme() {
+            "https" => true,
+            "http" => is_loopback(&url),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 impl CentralClient {
     pub fn new(config: ClientConfig) -> Result<CentralClient, CentralError> {
         let base = Url::parse(&config.base_url)
             .map_err(|e| CentralError::Config(format!("base URL: {e}")))?;
         if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
             return Err(CentralError::Config("base URL must be http(s)".into()));
+        }
+        // The bearer token travels with every request: in clear only on loopback.
+        if base.scheme() == "http" && !is_loopback(&base) {
+            return Err(CentralError::Config(
+                "base URL must be https:// (plain http only to a loopback address)".into(),
+            ));
         }
         if config.retry.max_attempts == 0 {
             return Err(CentralError::Config(

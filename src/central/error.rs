@@ -37,9 +37,8 @@ impl CentralError {
         match self {
             CentralError::Unreachable(_) | CentralError::Timeout => "central-error-unreachable",
             CentralError::Rejected(problem) => match problem.code {
-                ProblemCode::ResidentNotFound | ProblemCode::IdentityMismatch => {
-                    "central-error-resident-not-found"
-                }
+                ProblemCode::ResidentNotFound => "central-error-resident-not-found",
+                ProblemCode::IdentityMismatch => "central-error-identity-mismatch",
                 ProblemCode::ServiceClosed => "central-error-service-closed",
                 ProblemCode::ApplicationNotFound => "central-error-application-not-found",
                 ProblemCode::OriginCertificateNotFound => "central-error-origin-not-found",
@@ -109,7 +108,7 @@ mod tests {
         );
         assert_eq!(
             rejected(ProblemCode::IdentityMismatch).message_key(),
-            "central-error-resident-not-found"
+            "central-error-identity-mismatch"
         );
         assert_eq!(
             rejected(ProblemCode::Unknown).message_key(),

@@ -8,7 +8,8 @@ mod error;
 mod print;
 
 pub use client::{
-    CentralClient, ClientConfig, ConfigFetch, Connectivity, RetryPolicy, new_idempotency_key,
+    CentralClient, ClientConfig, ConfigFetch, Connectivity, RetryPolicy, is_allowed_central_url,
+    is_loopback, new_idempotency_key,
 };
 pub use error::CentralError;
 pub use estation_central::wire;

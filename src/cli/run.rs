@@ -36,7 +36,10 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         .context("starting the async runtime")?;
     let client_config = ClientConfig::new(&config.central_url, &config.kiosk_id, &token);
     let central = CentralClient::new(client_config.clone())?;
-    let outbox = Arc::new(Outbox::open(&config.data_dir.join("outbox.sqlite"))?);
+    let outbox = Arc::new(Outbox::open_with_key(
+        &config.data_dir.join("outbox.sqlite"),
+        &config.outbox_key_path(),
+    )?);
     let outbox_sender = {
         let _guard = runtime.enter();
         outbox
@@ -75,8 +78,14 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
             board.snapshot()
         })
     };
+    let lockout_file = config.data_dir.join("technician-lockout.json");
+    let policy = LockoutPolicy::default();
+    let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX);
+    let lockout = crate::maintenance_port::load_lockout(&lockout_file, &policy, now_ms);
     let maintenance = Arc::new(MaintenancePort {
-        authenticator: Mutex::new(Authenticator::new(pins, LockoutPolicy::default())),
+        authenticator: Mutex::new(Authenticator::with_state(pins, policy, lockout)),
+        lockout_file: Some(lockout_file),
         service_cards: Some(PcscIdentitySource::new()),
         selftest: SelftestContext {
             kiosk_id: config.kiosk_id.clone(),

@@ -140,6 +140,32 @@ impl Default for LockoutPolicy {
     }
 }
 
+/// The failure count and lockout, as kept across restarts: a power cycle must not
+/// give five more tries at a 6-digit PIN. Times are wall-clock Unix milliseconds,
+/// since a restart resets every monotonic clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LockoutState {
+    /// Wrong PINs in a row since the last lockout or success.
+    pub failures: u32,
+    /// Lockouts in a row; each doubles the next.
+    pub lockouts: u32,
+    /// When the lockout in force began, if one is.
+    pub locked_from_ms: Option<i64>,
+    /// How long it lasts.
+    pub locked_for_ms: u64,
+}
+
+impl LockoutState {
+    /// The end of the lockout in force at `now_ms`. A clock set back before the
+    /// lockout began counts it from `now_ms` instead, so it still lasts its full
+    /// length and no more.
+    fn locked_until(&self, now_ms: i64) -> Option<i64> {
+        let from = self.locked_from_ms?.min(now_ms);
+        let until = from.saturating_add(i64::try_from(self.locked_for_ms).unwrap_or(i64::MAX));
+        (now_ms < until).then_some(until)
+    }
+}
+
 /// The answer to one PIN entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthOutcome {
@@ -147,8 +173,8 @@ pub enum AuthOutcome {
     Granted { technician: String },
     /// Wrong PIN (or unknown card); this many tries before a lockout.
     Denied { tries_left: u32 },
-    /// No PIN is checked until then (milliseconds on the caller's clock).
-    LockedOut { until_ms: u64 },
+    /// No PIN is checked until then (wall-clock Unix milliseconds).
+    LockedOut { until_ms: i64 },
 }
 
 /// Checks PINs and keeps the failure count. One per kiosk, kept across visits
@@ -157,20 +183,30 @@ pub enum AuthOutcome {
 pub struct Authenticator {
     pins: TechnicianPins,
     policy: LockoutPolicy,
-    failures: u32,
-    lockouts: u32,
-    locked_until_ms: Option<u64>,
+    state: LockoutState,
 }
 
 impl Authenticator {
     pub fn new(pins: TechnicianPins, policy: LockoutPolicy) -> Authenticator {
+        Self::with_state(pins, policy, LockoutState::default())
+    }
+
+    /// Carries on from a state kept by an earlier run.
+    pub fn with_state(
+        pins: TechnicianPins,
+        policy: LockoutPolicy,
+        state: LockoutState,
+    ) -> Authenticator {
         Authenticator {
             pins,
             policy,
-            failures: 0,
-            lockouts: 0,
-            locked_until_ms: None,
+            state,
         }
+    }
+
+    /// What to keep for the next run.
+    pub fn state(&self) -> LockoutState {
+        self.state
     }
 
     /// A new bundle brings new PINs; the failure count and lockout stay.
@@ -178,15 +214,21 @@ impl Authenticator {
         self.pins = pins;
     }
 
-    /// The lockout in force at `now_ms`, if any.
-    pub fn locked_until(&self, now_ms: u64) -> Option<u64> {
-        self.locked_until_ms.filter(|&until| now_ms < until)
+    /// The lockout in force at `now_ms` (wall-clock Unix milliseconds), if any.
+    pub fn locked_until(&self, now_ms: i64) -> Option<i64> {
+        self.state.locked_until(now_ms)
     }
 
     /// Checks `pin` for the technician of the inserted service card
     /// (`Some(id)`), or for any technician (`None`, the hidden gesture).
     /// The caller keeps the PIN in a zeroizing buffer; nothing here copies it.
-    pub fn check(&mut self, technician_id: Option<&str>, pin: &str, now_ms: u64) -> AuthOutcome {
+    pub fn check(&mut self, technician_id: Option<&str>, pin: &str, now_ms: i64) -> AuthOutcome {
+        if let Some(from) = self.state.locked_from_ms
+            && now_ms < from
+        {
+            // The clock went back: the lockout starts over from now, once.
+            self.state.locked_from_ms = Some(now_ms);
+        }
         if let Some(until_ms) = self.locked_until(now_ms) {
             return AuthOutcome::LockedOut { until_ms };
         }
@@ -197,33 +239,34 @@ impl Authenticator {
         };
         match granted {
             Some(technician) => {
-                self.failures = 0;
-                self.lockouts = 0;
-                self.locked_until_ms = None;
+                self.state = LockoutState::default();
                 AuthOutcome::Granted { technician }
             }
             None => self.fail(now_ms),
         }
     }
 
-    fn fail(&mut self, now_ms: u64) -> AuthOutcome {
-        self.failures += 1;
-        if self.failures < self.policy.max_failures {
+    fn fail(&mut self, now_ms: i64) -> AuthOutcome {
+        let state = &mut self.state;
+        state.failures += 1;
+        if state.failures < self.policy.max_failures {
             return AuthOutcome::Denied {
-                tries_left: self.policy.max_failures - self.failures,
+                tries_left: self.policy.max_failures - state.failures,
             };
         }
-        let factor = 1u64 << self.lockouts.min(16);
+        let factor = 1u64 << state.lockouts.min(16);
         let duration = self
             .policy
             .lockout_ms
             .saturating_mul(factor)
             .min(self.policy.max_lockout_ms);
-        let until_ms = now_ms.saturating_add(duration);
-        self.failures = 0;
-        self.lockouts = self.lockouts.saturating_add(1);
-        self.locked_until_ms = Some(until_ms);
-        AuthOutcome::LockedOut { until_ms }
+        state.failures = 0;
+        state.lockouts = state.lockouts.saturating_add(1);
+        state.locked_from_ms = Some(now_ms);
+        state.locked_for_ms = duration;
+        AuthOutcome::LockedOut {
+            until_ms: now_ms.saturating_add(i64::try_from(duration).unwrap_or(i64::MAX)),
+        }
     }
 }
 
@@ -333,6 +376,38 @@ mod tests {
             auth.check(None, "000000", 8_000),
             AuthOutcome::Denied { tries_left: 2 }
         );
+    }
+
+    #[test]
+    fn a_lockout_survives_a_restart_and_clock_changes() {
+        let mut auth = Authenticator::new(pins(), quick());
+        for _ in 0..3 {
+            auth.check(None, "000000", 100_000);
+        }
+        let kept = auth.state();
+        // A new process (a power cycle) carries on from the kept state.
+        let mut again = Authenticator::with_state(pins(), quick(), kept);
+        assert_eq!(
+            again.check(None, "314159", 100_500),
+            AuthOutcome::LockedOut { until_ms: 101_000 }
+        );
+        // The clock set back a day: the lockout runs its full length from now,
+        // and then ends, rather than lasting until the clock catches up.
+        let back = 100_000 - 86_400_000;
+        assert_eq!(
+            again.check(None, "314159", back),
+            AuthOutcome::LockedOut {
+                until_ms: back + 1_000
+            }
+        );
+        assert!(matches!(
+            again.check(None, "314159", back + 1_000),
+            AuthOutcome::Granted { .. }
+        ));
+        assert_eq!(again.state(), LockoutState::default());
+        // Serialised as the port keeps it.
+        let text = serde_json::to_string(&kept).unwrap();
+        assert_eq!(serde_json::from_str::<LockoutState>(&text).unwrap(), kept);
     }
 
     #[test]

@@ -407,7 +407,17 @@ pub(super) fn outbox(outbox: &Outbox, limits: &Thresholds) -> Check {
         "{} waiting, {} refused by the service, {} failed deliveries in a row",
         status.backlog, status.rejected, status.consecutive_failures
     );
-    if status.backlog >= limits.outbox_fail_backlog {
+    if status.sender_failures > 0 {
+        Check::fail(
+            ID,
+            "sender-failing",
+            format!(
+                "{reason}; the sender failed {} times in a row on its database and is restarting",
+                status.sender_failures
+            ),
+            "check the disk and the data directory; nothing is sent until the sender recovers",
+        )
+    } else if status.backlog >= limits.outbox_fail_backlog {
         Check::fail(
             ID,
             "backlog",

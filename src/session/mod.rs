@@ -280,14 +280,30 @@ pub struct ApplicationEntry {
 /// A document fetched or issued for this visit; the runtime keeps its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentSummary {
-    /// The job id for printing: printing the same document twice is refused.
+    /// The document as the central service knows it (ratings and phone links
+    /// refer to it).
     pub document_id: String,
+    /// The print job of this one request: a new request for the same document
+    /// (another resident, another visit) prints again; a retry of this one
+    /// (after paper out) prints at most once.
+    pub print_job_id: String,
     pub kind: DocKind,
     pub verification_code: String,
     /// The paper width in dots this document needs at least.
     pub min_width_dots: u32,
-    /// Submissions only: accepted locally, waiting for the network.
-    pub queued: bool,
+    /// Receipts only: what became of the submission.
+    pub submission: Option<SubmissionState>,
+}
+
+/// Where a submission stands when its receipt is shown and printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmissionState {
+    /// The central service accepted it (the receipt carries its number).
+    Accepted,
+    /// Stored at the kiosk; it goes out when the network is back.
+    Queued,
+    /// The central service refused it; the message says why and what to do.
+    Refused { message_key: String },
 }
 
 /// What the resident did on screen.
@@ -1116,7 +1132,7 @@ impl Session {
             return;
         }
         effects.push(Effect::Print {
-            job_id: document.document_id.clone(),
+            job_id: document.print_job_id.clone(),
             kind: document.kind,
         });
         self.print_progress = 0;

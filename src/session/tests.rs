@@ -57,10 +57,11 @@ fn removed() -> Event {
 fn document(kind: DocKind, min_width_dots: u32) -> DocumentSummary {
     DocumentSummary {
         document_id: "cert-1".into(),
+        print_job_id: "job-cert-1".into(),
         kind,
         verification_code: "ABCD-1234".into(),
         min_width_dots,
-        queued: false,
+        submission: None,
     }
 }
 
@@ -134,7 +135,7 @@ fn the_whole_certificate_flow() {
     let effects = ui(&mut s, UiAction::Print, 8);
     assert_eq!(s.screen(), Screen::Printing);
     assert!(
-        matches!(&effects[..], [Effect::Print { job_id, kind: DocKind::Certificate }] if job_id == "cert-1")
+        matches!(&effects[..], [Effect::Print { job_id, kind: DocKind::Certificate }] if job_id == "job-cert-1")
     );
     s.handle(Event::PrintProgress(40), 9);
     assert_eq!(s.print_progress(), 40);
@@ -782,10 +783,13 @@ fn submission_form_fill_review_submit() {
     }
     assert_eq!(s.screen(), Screen::Working(Work::Submitting));
     let mut receipt = document(DocKind::Receipt, 384);
-    receipt.queued = true;
+    receipt.submission = Some(SubmissionState::Queued);
     s.handle(Event::DocumentReady(Ok(receipt)), 14);
     assert_eq!(s.screen(), Screen::Preview(DocKind::Receipt));
-    assert!(s.document().is_some_and(|d| d.queued));
+    assert!(
+        s.document()
+            .is_some_and(|d| d.submission == Some(SubmissionState::Queued))
+    );
     let effects = ui(&mut s, UiAction::Print, 15);
     assert!(matches!(
         &effects[..],

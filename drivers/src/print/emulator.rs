@@ -20,6 +20,14 @@ pub struct Script {
     pub paper_out_after_bands: Option<usize>,
     /// Drop the connection after this many raster bands (once).
     pub drop_after_bands: Option<usize>,
+    /// Drop the connection after this many cuts (once): a printer that hangs up
+    /// right after the last byte of a job, before any status request.
+    pub drop_after_cuts: Option<usize>,
+    /// Refuse new connections (a printer switched off, or its link down).
+    pub refuse_connections: bool,
+    /// After a scripted drop, refuse new connections too (the printer went away
+    /// rather than just closing one connection).
+    pub refuse_after_drop: bool,
     /// Status requests to leave unanswered (flaky printers), then answer again.
     pub ignore_status_requests: usize,
     /// Junk bytes sent before each of the next status replies.
@@ -35,6 +43,9 @@ impl Default for Script {
             status: PrinterStatus::READY,
             paper_out_after_bands: None,
             drop_after_bands: None,
+            drop_after_cuts: None,
+            refuse_connections: false,
+            refuse_after_drop: false,
             ignore_status_requests: 0,
             junk_before_status: 0,
             silent_after_bands: None,
@@ -208,6 +219,15 @@ fn accept_loop(
             break;
         }
         let Ok(stream) = stream else { continue };
+        let refuse = shared
+            .lock()
+            .map(|shared| shared.script.refuse_connections)
+            .unwrap_or(false);
+        if refuse {
+            // Accepted by the kernel already: hang up before a byte is read.
+            let _ = stream.shutdown(Shutdown::Both);
+            continue;
+        }
         let _ = events.send(EmulatorEvent::Connected);
         if let Ok(mut shared) = shared.lock() {
             shared.connections += 1;
@@ -294,10 +314,20 @@ fn serve(
                         StreamEvent::Cut => {
                             state.cuts += 1;
                             notes.push(EmulatorEvent::Cut(state.cuts));
+                            if let Some(left) = state.script.drop_after_cuts.as_mut() {
+                                *left = left.saturating_sub(1);
+                                if *left == 0 {
+                                    state.script.drop_after_cuts = None;
+                                    drop_now = true;
+                                }
+                            }
                         }
                     }
                 }
                 if drop_now {
+                    if state.script.refuse_after_drop {
+                        state.script.refuse_connections = true;
+                    }
                     break;
                 }
             }

@@ -54,6 +54,10 @@ pub enum PrintError {
         "print job {0} was interrupted earlier (crash or power loss); it may have printed, so it is not reprinted automatically"
     )]
     Interrupted(String),
+    #[error(
+        "print job {job_id}: every byte was sent, then the printer stopped answering ({reason}); it may have printed, so it is not reprinted automatically"
+    )]
+    OutcomeUnknown { job_id: String, reason: String },
     #[error("print journal error: {0}")]
     Journal(String),
 }
@@ -72,6 +76,7 @@ impl PrintError {
             PrintError::CutterError | PrintError::PrinterError => "print-error-jammed",
             PrintError::ConnectionLost { .. } => "print-error-interrupted",
             PrintError::Interrupted(_) => "print-error-needs-staff",
+            PrintError::OutcomeUnknown { .. } => "print-error-outcome-unknown",
             PrintError::InvalidDocument(_)
             | PrintError::NoFont(_)
             | PrintError::UnsupportedWidth(_)
@@ -92,6 +97,7 @@ impl PrintError {
                 | PrintError::CutterError
                 | PrintError::PrinterError
                 | PrintError::Interrupted(_)
+                | PrintError::OutcomeUnknown { .. }
         )
     }
 }

@@ -21,6 +21,10 @@ pub enum JobState {
     /// The process died while printing. The paper may or may not have come out, so
     /// it is not reprinted until someone allows it.
     Interrupted,
+    /// Every byte went out, then the printer stopped answering before it confirmed
+    /// the job. The paper probably came out; it is not reprinted until the
+    /// printer's status or a person says otherwise.
+    Unknown,
 }
 
 impl JobState {
@@ -30,6 +34,7 @@ impl JobState {
             JobState::Printed => "printed",
             JobState::Failed => "failed",
             JobState::Interrupted => "interrupted",
+            JobState::Unknown => "unknown",
         }
     }
 
@@ -39,6 +44,7 @@ impl JobState {
             "printed" => Ok(JobState::Printed),
             "failed" => Ok(JobState::Failed),
             "interrupted" => Ok(JobState::Interrupted),
+            "unknown" => Ok(JobState::Unknown),
             other => Err(PrintError::Journal(format!("unknown job state {other:?}"))),
         }
     }
@@ -196,6 +202,12 @@ impl PrintJournal {
                 JobState::Printing | JobState::Interrupted => {
                     return Err(PrintError::Interrupted(job_id.to_owned()));
                 }
+                JobState::Unknown => {
+                    return Err(PrintError::OutcomeUnknown {
+                        job_id: job_id.to_owned(),
+                        reason: "an earlier attempt was never confirmed".into(),
+                    });
+                }
             },
         };
         transaction.commit()?;
@@ -252,10 +264,34 @@ impl PrintJournal {
         Ok(())
     }
 
-    /// A person checked the paper and wants an interrupted job printed again.
+    /// Every byte of the job went out but the printer never confirmed it: kept
+    /// for the printer's status or a person to resolve, never reprinted silently.
+    pub fn mark_unknown(
+        &self,
+        job_id: &str,
+        error: &PrintError,
+        chunks_sent: usize,
+        bytes_sent: usize,
+    ) -> Result<(), PrintError> {
+        self.connection().execute(
+            "UPDATE print_jobs SET state = 'unknown', chunks_sent = ?2, bytes_sent = ?3, error = ?4,
+             error_key = 'print-error-outcome-unknown', updated_at = ?5 WHERE job_id = ?1",
+            params![
+                job_id,
+                chunks_sent as i64,
+                bytes_sent as i64,
+                error.to_string(),
+                now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A person checked the paper and wants an interrupted (or unconfirmed) job
+    /// printed again.
     pub fn allow_reprint(&self, job_id: &str) -> Result<bool, PrintError> {
         let changed = self.connection().execute(
-            "UPDATE print_jobs SET state = 'failed', updated_at = ?2 WHERE job_id = ?1 AND state = 'interrupted'",
+            "UPDATE print_jobs SET state = 'failed', updated_at = ?2 WHERE job_id = ?1 AND state IN ('interrupted', 'unknown')",
             params![job_id, now()],
         )?;
         Ok(changed == 1)

@@ -341,10 +341,62 @@ impl Printer {
                     warnings,
                 })
             }
+            Err(error) if sent.chunks == job.chunk_ends.len() && lost_link(&error) => {
+                self.settle_unconfirmed(journal, job_id, job, &sent, error)
+            }
             Err(error) => {
                 tracing::warn!(job_id, %error, "print job failed");
                 journal.mark_failed(job_id, &error, sent.chunks, sent.bytes)?;
                 Err(error)
+            }
+        }
+    }
+
+    /// Every byte went out and then the link failed before the printer confirmed
+    /// the job. Reprinting would put a second copy in the tray, so the job is
+    /// never simply failed: one fresh status query decides. A printer that is
+    /// back and reports nothing wrong printed it; one that reports a fault or
+    /// stays silent leaves the job unknown, for a person to resolve.
+    fn settle_unconfirmed(
+        &self,
+        journal: &PrintJournal,
+        job_id: &str,
+        job: &EncodedJob,
+        sent: &Sent,
+        error: PrintError,
+    ) -> Result<PrintOutcome, PrintError> {
+        let status = self
+            .connect()
+            .and_then(|mut link| self.query_status(link.as_mut()));
+        match status {
+            Ok(status) if status.check_ready().is_ok() => {
+                journal.mark_printed(job_id, sent.chunks, sent.bytes)?;
+                tracing::warn!(job_id, %error, "print job confirmed by a status query after the link failed");
+                Ok(PrintOutcome::Printed {
+                    pages: job.pages,
+                    bytes_sent: sent.bytes,
+                    warnings: status.warnings(),
+                })
+            }
+            other => {
+                let reason = match other {
+                    Ok(status) => format!(
+                        "{error}; the printer then reported: {}",
+                        status
+                            .check_ready()
+                            .err()
+                            .map(|e| e.to_string())
+                            .unwrap_or_default()
+                    ),
+                    Err(status_error) => format!("{error}; no status since: {status_error}"),
+                };
+                let unknown = PrintError::OutcomeUnknown {
+                    job_id: job_id.to_owned(),
+                    reason,
+                };
+                tracing::warn!(job_id, %unknown, "print job outcome unknown");
+                journal.mark_unknown(job_id, &unknown, sent.chunks, sent.bytes)?;
+                Err(unknown)
             }
         }
     }
@@ -381,6 +433,18 @@ impl Printer {
         let job = encode(&rendered, &self.config.encode)?;
         self.print(journal, job_id, kind, &job, progress)
     }
+}
+
+/// The link to the printer broke (as opposed to the printer reporting a fault).
+fn lost_link(error: &PrintError) -> bool {
+    matches!(
+        error,
+        PrintError::ConnectionLost { .. }
+            | PrintError::Offline(_)
+            | PrintError::Io(_)
+            | PrintError::Timeout(_)
+            | PrintError::StatusUnavailable(_)
+    )
 }
 
 #[derive(Default)]

@@ -97,10 +97,15 @@ pub fn acquire() -> Result<PcscdGuard, HarnessError> {
 }
 
 /// [`acquire`], or `None` after a loud message when pcscd is not installed.
-/// Any other failure panics: a broken setup must fail the test, not skip it.
+/// Any other failure panics: a broken setup must fail the test, not skip it. Under
+/// `CI=true` a missing pcscd fails too: CI installs it, so a skip there would
+/// hide a broken setup behind a passing test.
 pub fn acquire_or_skip(test: &str) -> Option<PcscdGuard> {
     match acquire() {
         Ok(guard) => Some(guard),
+        Err(HarnessError::NotInstalled) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{test}: pcscd is not installed, and CI=true: scripts/setup.sh installs it")
+        }
         Err(HarnessError::NotInstalled) => {
             eprintln!(
                 "\n!!!!!!!! SKIPPED {test}: pcscd is not installed; \
