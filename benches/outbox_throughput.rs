@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use estation::central::{CentralClient, ClientConfig, RetryPolicy};
-use estation::outbox::{Outbox, OutboxKind, SenderPolicy};
+use estation::central_client::outbox::{Outbox, OutboxKind, SenderPolicy};
+use estation::central_client::{CentralClient, ClientConfig, RetryPolicy};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::EmbeddedCentral;
 use estation_central::wire::SubmissionRequest;

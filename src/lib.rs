@@ -2,28 +2,15 @@
 //! outbox and the bridge to the Slint UI.
 //!
 //! Data flows one way: devices and the central service produce events, the pure
-//! [`session`] decides, [`kiosk`] carries out the effects through [`backend`] and
-//! derives a view, and [`bridge`] pushes it into the window.
+//! [`session`] decides, the [`kiosk`] controller carries out the effects and derives
+//! the [`view`] model, and the [`ui_bridge`] pushes it into the window. See
+//! ARCHITECTURE.md for the map of the parts and the rules each keeps.
 
-pub mod app;
-pub mod backend;
-pub mod bridge;
-pub mod bundle;
-pub mod central;
+pub mod central_client;
 pub mod cli;
-pub mod config;
-pub mod demo;
-pub mod documents;
-pub mod headless;
-pub mod heartbeat;
 pub mod i18n;
 pub mod kiosk;
-pub mod maintenance;
-pub mod maintenance_port;
-pub mod outbox;
-pub mod printer;
-pub mod runtime;
-pub mod screens;
-pub mod script;
-pub mod selftest;
+pub mod ops;
 pub mod session;
+pub mod ui_bridge;
+pub mod view;

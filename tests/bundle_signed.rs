@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use estation::bundle::signing::KeyPair;
-use estation::bundle::{
+use estation::ops::bundle::signing::KeyPair;
+use estation::ops::bundle::{
     ApplyOutcome, BundleError, BundleSource, BundleStore, ConfigBundle, TrustAnchors, sign_bundle,
 };
 use estation_central::wire::SignedConfig;

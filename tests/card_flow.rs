@@ -7,7 +7,7 @@ use std::process::Command;
 #[path = "support/receipt.rs"]
 mod receipt;
 
-use estation::backend::{SubmissionOutcome, reference_from_key};
+use estation::kiosk::backend::{SubmissionOutcome, reference_from_key};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::card::virtual_card::harness::acquire_or_skip;
 use estation_drivers::card::virtual_card::{InsertedCard, SocialSecurityFixture, VirtualCardSpec};

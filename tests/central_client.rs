@@ -4,7 +4,7 @@
 mod central_support;
 
 use central_support::{address_change, client, rows};
-use estation::central::{CentralError, ConfigFetch, Connectivity, wire::*};
+use estation::central_client::{CentralError, ConfigFetch, Connectivity, wire::*};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::{Clock, EmbeddedCentral, ServerOptions};
 use time::macros::datetime;

@@ -7,7 +7,7 @@ mod central_support;
 use std::time::Duration;
 
 use central_support::{Fault, FaultProxy, address_change, client, client_config, free_port, rows};
-use estation::central::{CentralClient, CentralError, Connectivity};
+use estation::central_client::{CentralClient, CentralError, Connectivity};
 use estation_central::server::EmbeddedCentral;
 
 async fn central_behind_proxy() -> (EmbeddedCentral, FaultProxy, tempfile::TempDir) {
@@ -104,7 +104,7 @@ async fn a_connection_cut_after_the_server_acted_does_not_duplicate() {
 async fn a_stalled_server_times_out_and_the_retry_gets_through() {
     let (central, proxy, _dir) = central_behind_proxy().await;
     proxy.script([Fault::Stall]);
-    let config = estation::central::ClientConfig {
+    let config = estation::central_client::ClientConfig {
         request_timeout: Duration::from_millis(300),
         ..client_config(&proxy.url(), central.kiosk_id(), central.kiosk_token())
     };
@@ -125,8 +125,8 @@ async fn a_stalled_server_times_out_and_the_retry_gets_through() {
 
     // With a single attempt the timeout is what the caller sees.
     proxy.script([Fault::Stall]);
-    let single = CentralClient::new(estation::central::ClientConfig {
-        retry: estation::central::RetryPolicy {
+    let single = CentralClient::new(estation::central_client::ClientConfig {
+        retry: estation::central_client::RetryPolicy {
             max_attempts: 1,
             ..config.retry.clone()
         },

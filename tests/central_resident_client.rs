@@ -5,7 +5,7 @@
 mod central_support;
 
 use central_support::{address_change, client, rows};
-use estation::central::{
+use estation::central_client::{
     CentralError, certificate_content, origin_form_content, receipt_content, wire::*,
 };
 use estation_central::seed::DEMO_RESIDENTS;

@@ -9,12 +9,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use estation::bundle::poller::PollStatus;
-use estation::bundle::{BundleStore, PollerHandle, TrustAnchors, spawn_config_poller};
-use estation::central::{CentralClient, ClientConfig, RetryPolicy};
-use estation::heartbeat::{HealthBoard, enqueue_heartbeat, spawn_heartbeat};
-use estation::outbox::Outbox;
-use estation::selftest::{DisplayResult, PrinterTest, SelftestContext, run_selftest};
+use estation::central_client::outbox::Outbox;
+use estation::central_client::{CentralClient, ClientConfig, RetryPolicy};
+use estation::ops::bundle::poller::PollStatus;
+use estation::ops::bundle::{BundleStore, PollerHandle, TrustAnchors, spawn_config_poller};
+use estation::ops::heartbeat::{HealthBoard, enqueue_heartbeat, spawn_heartbeat};
+use estation::ops::selftest::{DisplayResult, PrinterTest, SelftestContext, run_selftest};
 use estation_central::server::EmbeddedCentral;
 use estation_central::wire::{DeviceStatus, FleetStatus, KioskHealth};
 use estation_drivers::print::PrinterStatus;

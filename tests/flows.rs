@@ -301,8 +301,8 @@ fn an_accepted_submission_prints_the_receipt_number_of_the_service() {
         )
         .unwrap();
     let expected = receipt::expected_receipt(
-        &estation::backend::reference_from_key(&key),
-        estation::backend::SubmissionOutcome::Accepted { receipt_number },
+        &estation::kiosk::backend::reference_from_key(&key),
+        estation::kiosk::backend::SubmissionOutcome::Accepted { receipt_number },
     );
     assert!(
         printed.pages[0] == expected,

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use central_support::{Fault, FaultProxy, address_change, client, column, free_port, rows};
-use estation::central::RetryPolicy;
-use estation::outbox::{EntryOutcome, Outbox, OutboxKind, OutboxStatus, SenderPolicy};
+use estation::central_client::RetryPolicy;
+use estation::central_client::outbox::{
+    EntryOutcome, Outbox, OutboxKind, OutboxStatus, SenderPolicy,
+};
 use estation_central::server::{EmbeddedCentral, ServerOptions};
 use estation_central::wire::{RatingRequest, Score};
 use tokio::sync::watch;
@@ -111,15 +113,20 @@ async fn faults_on_the_way_cost_retries_not_rows() {
         .unwrap();
     let proxy = FaultProxy::start(central.local_addr()).await;
     // The client gives up after one attempt, so every fault reaches the outbox.
-    let api = estation::central::CentralClient::new(estation::central::ClientConfig {
-        request_timeout: Duration::from_millis(500),
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        },
-        ..central_support::client_config(&proxy.url(), central.kiosk_id(), central.kiosk_token())
-    })
-    .unwrap();
+    let api =
+        estation::central_client::CentralClient::new(estation::central_client::ClientConfig {
+            request_timeout: Duration::from_millis(500),
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+            ..central_support::client_config(
+                &proxy.url(),
+                central.kiosk_id(),
+                central.kiosk_token(),
+            )
+        })
+        .unwrap();
     proxy.script([
         Fault::CutAfterForward,
         Fault::Status500,
@@ -244,14 +251,14 @@ async fn a_sender_whose_database_fails_restarts_and_says_so() {
     let failing = until(&mut status, |s| s.sender_failures >= 2).await;
     assert!(failing.sender_failures >= 2, "it keeps trying");
 
-    let check = estation::selftest::run_selftest(&estation::selftest::SelftestContext {
+    let check = estation::ops::selftest::run_selftest(&estation::ops::selftest::SelftestContext {
         outbox: Some(outbox.clone()),
         ..Default::default()
     })
     .await;
     let outbox_check = check.checks.iter().find(|c| c.id == "outbox").unwrap();
     assert_eq!(outbox_check.code, "sender-failing");
-    let heartbeat = estation::heartbeat::build_heartbeat(
+    let heartbeat = estation::ops::heartbeat::build_heartbeat(
         Default::default(),
         &outbox.status().borrow(),
         time::OffsetDateTime::now_utc(),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use central_support::{address_change, client, column, rows};
-use estation::central::RetryPolicy;
-use estation::outbox::{Outbox, OutboxError, OutboxStatus, SenderPolicy};
+use estation::central_client::RetryPolicy;
+use estation::central_client::outbox::{Outbox, OutboxError, OutboxStatus, SenderPolicy};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::EmbeddedCentral;
 use tokio::sync::watch;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use central_support::{address_change, client, column, rows};
-use estation::central::RetryPolicy;
-use estation::outbox::{Outbox, OutboxKind, SenderPolicy};
+use estation::central_client::RetryPolicy;
+use estation::central_client::outbox::{Outbox, OutboxKind, SenderPolicy};
 use estation_central::server::EmbeddedCentral;
 use tokio::io::{AsyncBufReadExt, BufReader};
 

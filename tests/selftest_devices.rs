@@ -7,8 +7,8 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use estation::central::{CentralClient, ClientConfig};
-use estation::selftest::{
+use estation::central_client::{CentralClient, ClientConfig};
+use estation::ops::selftest::{
     CardTest, CentralTest, DisplayResult, PrinterTest, SelftestContext, SelftestReport, Status,
     run_selftest,
 };

@@ -10,9 +10,10 @@ use clap::Subcommand;
 use estation_central::wire::{FleetStatus, PublishBundleRequest, PublishedBundle, SignedConfig};
 use time::OffsetDateTime;
 
-use crate::bundle::signing::{KeyPair, public_key_path, read_public_key};
-use crate::bundle::store::{read_bundle_file, rfc3339};
-use crate::bundle::{BundleSource, TrustAnchors, sign_bundle, verify_signed};
+use crate::ops::bundle::format::rfc3339;
+use crate::ops::bundle::signing::{KeyPair, public_key_path, read_public_key};
+use crate::ops::bundle::store::read_bundle_file;
+use crate::ops::bundle::{BundleSource, TrustAnchors, sign_bundle, verify_signed};
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
@@ -267,7 +268,7 @@ fn hash_pin() -> anyhow::Result<ExitCode> {
     let _ = std::io::stderr().flush();
     let mut line = zeroize::Zeroizing::new(String::new());
     std::io::stdin().lock().read_line(&mut line)?;
-    let hash = crate::maintenance::hash_pin(line.trim())?;
+    let hash = crate::ops::maintenance::hash_pin(line.trim())?;
     println!("{hash}");
     Ok(ExitCode::SUCCESS)
 }

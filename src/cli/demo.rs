@@ -12,15 +12,15 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::kiosk::{Clock, ManualClock, PinnedWallClock, SystemClock};
-use crate::runtime::{FirstFrame, KioskSetup, WindowSize, run_headless, run_windowed};
 use crate::session::Timeouts;
+use crate::ui_bridge::runtime::{FirstFrame, KioskSetup, WindowSize, run_headless, run_windowed};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Run without a window (software rendering into memory); needs --script.
     #[arg(long, requires = "script")]
     pub headless: bool,
-    /// A script of taps, waits and screenshots (see `estation::script`).
+    /// A script of taps, waits and screenshots (see `estation::ui_bridge::script`).
     #[arg(long)]
     pub script: Option<PathBuf>,
     /// Keep the demo's data (database, outbox, printed jobs) in this folder instead
@@ -88,14 +88,16 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     {
         anyhow::bail!("--printer-width must be 384, 576 or 1728");
     }
-    let options = crate::demo::DemoOptions {
+    let options = crate::cli::demo_env::DemoOptions {
         at,
         printer: args.printer.clone(),
         printer_width: args.printer_width,
         card_reader: !args.no_card_reader,
     };
     let environment = runtime
-        .block_on(crate::demo::DemoEnvironment::start(&data, &options))
+        .block_on(crate::cli::demo_env::DemoEnvironment::start(
+            &data, &options,
+        ))
         .context("starting the embedded central service")?;
     println!("estation demo: data in {}", data.display());
     println!(
@@ -129,26 +131,26 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             .context("--headless needs --script FILE")?;
         let text = std::fs::read_to_string(&script_path)
             .with_context(|| format!("reading {}", script_path.display()))?;
-        let commands = crate::script::parse(&text)?;
+        let commands = crate::ui_bridge::script::parse(&text)?;
         let start = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().to_offset(offset));
         let clock = Arc::new(ManualClock::new(start));
         let setup = KioskSetup {
             backend,
             runtime: runtime.handle().clone(),
             timeouts,
-            demo: true,
+            on_screen_card: Some(crate::cli::demo_env::DEMO_READER.to_owned()),
             card_reader: !args.no_card_reader,
             window,
         };
         let base = script_path.parent().map(PathBuf::from).unwrap_or_default();
-        run_headless(setup, clock, &commands, &base)?;
+        run_headless(setup, clock, &commands, &base, Some(&environment.network))?;
         println!("estation demo: script finished");
     } else {
         let setup = KioskSetup {
             backend,
             runtime: runtime.handle().clone(),
             timeouts,
-            demo: true,
+            on_screen_card: Some(crate::cli::demo_env::DEMO_READER.to_owned()),
             card_reader: !args.no_card_reader,
             window,
         };

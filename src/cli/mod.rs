@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod card;
+pub mod config;
 pub mod demo;
+pub mod demo_env;
 pub mod print;
 pub mod run;
 pub mod screenshot;

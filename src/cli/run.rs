@@ -10,19 +10,19 @@ use estation_drivers::card::PcscIdentitySource;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::backend::{Backend, PrintPort};
-use crate::bundle::{BundleStore, TrustAnchors, spawn_config_poller};
-use crate::central::{CentralClient, ClientConfig};
-use crate::config::LocalConfig;
-use crate::heartbeat::{HealthBoard, spawn_heartbeat};
+use crate::central_client::outbox::Outbox;
+use crate::central_client::{CentralClient, ClientConfig};
+use crate::cli::config::LocalConfig;
 use crate::kiosk::SystemClock;
-use crate::maintenance::{Authenticator, LockoutPolicy, TechnicianPins};
-use crate::maintenance_port::MaintenancePort;
-use crate::outbox::Outbox;
-use crate::printer::JournaledPrinter;
-use crate::runtime::{FirstFrame, KioskSetup, run_windowed};
-use crate::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
+use crate::kiosk::backend::{Backend, PrintPort};
+use crate::kiosk::printer::JournaledPrinter;
+use crate::ops::bundle::{BundleStore, TrustAnchors, spawn_config_poller};
+use crate::ops::heartbeat::{HealthBoard, spawn_heartbeat};
+use crate::ops::maintenance::{Authenticator, LockoutPolicy, TechnicianPins};
+use crate::ops::maintenance_port::MaintenancePort;
+use crate::ops::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
 use crate::session::Timeouts;
+use crate::ui_bridge::runtime::{FirstFrame, KioskSetup, run_windowed};
 
 pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCode> {
     let config = LocalConfig::load(config_path)?;
@@ -82,7 +82,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
     let policy = LockoutPolicy::default();
     let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
         .unwrap_or(i64::MAX);
-    let lockout = crate::maintenance_port::load_lockout(&lockout_file, &policy, now_ms);
+    let lockout = crate::ops::maintenance_port::load_lockout(&lockout_file, &policy, now_ms);
     let maintenance = Arc::new(MaintenancePort {
         authenticator: Mutex::new(Authenticator::with_state(pins, policy, lockout)),
         lockout_file: Some(lockout_file),
@@ -134,14 +134,13 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         printer: Arc::new(printer),
         outbox,
         outbox_sender: Some(outbox_sender),
-        network: None,
         maintenance: Some(maintenance),
     });
     let setup = KioskSetup {
         backend,
         runtime: runtime.handle().clone(),
         timeouts: Timeouts::default(),
-        demo: false,
+        on_screen_card: None,
         card_reader: true,
         window: config.display.window_size(),
     };

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use crate::bridge::{self, AppWindow};
-use crate::headless::HeadlessPlatform;
 use crate::i18n::{Locale, Translator};
-use crate::screens::{Samples, sample_view};
 use crate::session::Screen;
+use crate::ui_bridge::headless::HeadlessPlatform;
+use crate::ui_bridge::screens::{Samples, sample_view};
+use crate::ui_bridge::{self, AppWindow};
 
 #[derive(Args, Debug)]
 pub struct ScreenshotArgs {
@@ -77,13 +77,13 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
     let window = HeadlessPlatform::install(args.width, args.height)?;
     let translator = Arc::new(Translator::new()?);
     let ui = AppWindow::new()?;
-    bridge::install_translator(&ui, translator.clone());
+    ui_bridge::install_translator(&ui, translator.clone());
     let samples = Samples::new();
     slint::ComponentHandle::show(&ui)?;
     let mut overflowing = Vec::new();
     for (screen, locale, elderly, out) in jobs {
         let view = sample_view(&samples, &translator, screen, locale, elderly);
-        bridge::present(&ui, &view);
+        ui_bridge::present(&ui, &view);
         window
             .save_png(&out)
             .with_context(|| format!("rendering {} ({locale})", screen.name()))?;

@@ -9,11 +9,11 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use crate::bundle::{BundleStore, TrustAnchors};
-use crate::central::{CentralClient, ClientConfig};
-use crate::config::LocalConfig;
-use crate::outbox::Outbox;
-use crate::selftest::{
+use crate::central_client::outbox::Outbox;
+use crate::central_client::{CentralClient, ClientConfig};
+use crate::cli::config::LocalConfig;
+use crate::ops::bundle::{BundleStore, TrustAnchors};
+use crate::ops::selftest::{
     CardTest, CentralTest, DisplayResult, PrinterTest, SelftestContext, SelftestReport, Status,
     run_selftest,
 };

@@ -2,7 +2,9 @@
 //! exporter code on the keypad, the approved form from the central service, printed
 //! on A4-wide paper (or a clear word that this kiosk's printer cannot).
 
-use super::{Cx, Effect, KeypadField, Work};
+use super::flow::Cx;
+use super::keypad::KeypadField;
+use super::types::{Effect, Work};
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -10,11 +12,11 @@ pub struct State {
     pub exporter_code: String,
 }
 
-pub(super) fn start(state: &mut State, cx: &mut Cx<'_>) {
+pub(super) fn start(state: &mut State, cx: &mut dyn Cx) {
     cx.ask(KeypadField::ApplicationNumber, &state.application_number);
 }
 
-pub(super) fn on_keypad(state: &mut State, field: KeypadField, value: String, cx: &mut Cx<'_>) {
+pub(super) fn on_keypad(state: &mut State, field: KeypadField, value: String, cx: &mut dyn Cx) {
     match field {
         KeypadField::ApplicationNumber => {
             state.application_number = value;

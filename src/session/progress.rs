@@ -1,21 +1,22 @@
 //! Application progress: by application number on the keypad, or by card for the
 //! resident's own applications; the result can be printed.
 
-use super::{
-    ApplicationEntry, Cx, Effect, Fault, KeypadField, ProgressQuery, Screen, UiAction, Work,
-};
+use super::fault::Fault;
+use super::flow::Cx;
+use super::keypad::KeypadField;
+use super::types::{ApplicationEntry, Effect, ProgressQuery, Screen, UiAction, Work};
 
 #[derive(Debug, Default)]
 pub struct State {
     by_card: bool,
 }
 
-pub(super) fn start(_state: &mut State, cx: &mut Cx<'_>) {
+pub(super) fn start(_state: &mut State, cx: &mut dyn Cx) {
     cx.go(Screen::ProgressChoice);
 }
 
-pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut Cx<'_>) {
-    match (cx.session.screen, action) {
+pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut dyn Cx) {
+    match (cx.screen(), action) {
         (Screen::ProgressChoice, UiAction::ProgressByNumber) => {
             state.by_card = false;
             cx.ask(KeypadField::ApplicationNumber, "");
@@ -25,11 +26,7 @@ pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut Cx<'_>) {
             cx.identify();
         }
         (Screen::ProgressList, UiAction::ChooseApplication(number))
-            if cx
-                .session
-                .applications
-                .iter()
-                .any(|a| a.application_number == number) =>
+            if cx.has_application(&number) =>
         {
             fetch(number, cx);
         }
@@ -37,7 +34,7 @@ pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut Cx<'_>) {
     }
 }
 
-fn fetch(application_number: String, cx: &mut Cx<'_>) {
+fn fetch(application_number: String, cx: &mut dyn Cx) {
     let locale = cx.locale();
     cx.effect(Effect::FetchProgress {
         query: ProgressQuery::ByNumber(application_number),
@@ -46,13 +43,13 @@ fn fetch(application_number: String, cx: &mut Cx<'_>) {
     cx.work(Work::FetchingProgress);
 }
 
-pub(super) fn on_keypad(_state: &mut State, field: KeypadField, value: String, cx: &mut Cx<'_>) {
+pub(super) fn on_keypad(_state: &mut State, field: KeypadField, value: String, cx: &mut dyn Cx) {
     if field == KeypadField::ApplicationNumber {
         fetch(value, cx);
     }
 }
 
-pub(super) fn on_identity(_state: &mut State, cx: &mut Cx<'_>) {
+pub(super) fn on_identity(_state: &mut State, cx: &mut dyn Cx) {
     let Some(identity) = cx.identity() else {
         return;
     };
@@ -67,7 +64,7 @@ pub(super) fn on_identity(_state: &mut State, cx: &mut Cx<'_>) {
 pub(super) fn on_list(
     state: &mut State,
     result: Result<Vec<ApplicationEntry>, Fault>,
-    cx: &mut Cx<'_>,
+    cx: &mut dyn Cx,
 ) {
     match result {
         Ok(list) if list.is_empty() => cx.fail(

@@ -2,91 +2,26 @@
 //! form from choices and the keypad (no free text: no input method needed), review,
 //! submit through the outbox (works offline), print the receipt.
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
-
-use super::{Cx, Effect, KeypadField, Screen, UiAction, Work};
-
-/// The streets residents can move to in the demo district; a real deployment's list
-/// comes with the service's form from the central service.
-pub const DISTRICTS: [&str; 6] = [
-    "西湖区 文三路",
-    "西湖区 天目山路",
-    "拱墅区 湖墅南路",
-    "上城区 解放路",
-    "滨江区 江南大道",
-    "余杭区 文一西路",
-];
-
-/// The fields of the address-change form, in screen order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FormField {
-    District,
-    House,
-    Room,
-    Phone,
-}
-
-impl FormField {
-    pub const ALL: [FormField; 4] = [
-        FormField::District,
-        FormField::House,
-        FormField::Room,
-        FormField::Phone,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            FormField::District => "district",
-            FormField::House => "house",
-            FormField::Room => "room",
-            FormField::Phone => "phone",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<FormField> {
-        FormField::ALL.into_iter().find(|f| f.id() == id)
-    }
-}
-
-/// The form as filled in. The phone number is personal data: zeroized on drop.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct AddressChangeForm {
-    pub district: Option<usize>,
-    pub house: String,
-    pub room: String,
-    pub phone: String,
-}
-
-impl AddressChangeForm {
-    pub fn is_complete(&self) -> bool {
-        self.district.is_some_and(|d| d < DISTRICTS.len())
-            && KeypadField::HouseNumber.is_valid(&self.house)
-            && KeypadField::RoomNumber.is_valid(&self.room)
-            && KeypadField::Phone.is_valid(&self.phone)
-    }
-
-    /// The new address as one line, e.g. `西湖区 文三路 90号 501室`.
-    pub fn new_address(&self) -> Option<String> {
-        let street = DISTRICTS.get(self.district?)?;
-        Some(format!("{street} {}号 {}室", self.house, self.room))
-    }
-}
+use super::flow::Cx;
+use super::form::{AddressChangeForm, DISTRICTS, FormField};
+use super::keypad::KeypadField;
+use super::types::{Effect, Screen, UiAction, Work};
 
 #[derive(Debug, Default)]
 pub struct State {
     pub form: AddressChangeForm,
 }
 
-pub(super) fn start(_state: &mut State, cx: &mut Cx<'_>) {
+pub(super) fn start(_state: &mut State, cx: &mut dyn Cx) {
     cx.identify();
 }
 
-pub(super) fn on_identity(_state: &mut State, cx: &mut Cx<'_>) {
+pub(super) fn on_identity(_state: &mut State, cx: &mut dyn Cx) {
     cx.go(Screen::SubmissionForm);
 }
 
-pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut Cx<'_>) {
-    match (cx.session.screen, action) {
+pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut dyn Cx) {
+    match (cx.screen(), action) {
         (Screen::SubmissionForm, UiAction::EditField(field)) => match field {
             FormField::District => cx.go(Screen::SubmissionDistrict),
             FormField::House => cx.ask(KeypadField::HouseNumber, &state.form.house.clone()),
@@ -121,7 +56,7 @@ pub(super) fn on_action(state: &mut State, action: UiAction, cx: &mut Cx<'_>) {
     }
 }
 
-pub(super) fn on_keypad(state: &mut State, field: KeypadField, value: String, cx: &mut Cx<'_>) {
+pub(super) fn on_keypad(state: &mut State, field: KeypadField, value: String, cx: &mut dyn Cx) {
     match field {
         KeypadField::HouseNumber => state.form.house = value,
         KeypadField::RoomNumber => state.form.room = value,

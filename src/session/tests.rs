@@ -1,6 +1,7 @@
 use super::*;
-use crate::session::submission::DISTRICTS;
-use estation_drivers::card::{CardError, ProfileId};
+use crate::i18n::Locale;
+use crate::session::form::DISTRICTS;
+use estation_drivers::card::{CardError, CardEvent, Identity, ProfileId};
 
 const SERVICE: &str = "si-payment-certificate";
 const READER: &str = "Reader 0";

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use estation::central::{CentralClient, ClientConfig, RetryPolicy};
+use estation::central_client::{CentralClient, ClientConfig, RetryPolicy};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::wire::SubmissionRequest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

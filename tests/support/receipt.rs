@@ -4,8 +4,8 @@
 
 #![allow(dead_code)]
 
-use estation::backend::{SubmissionOutcome, Submitted};
 use estation::i18n::{Locale, Translator};
+use estation::kiosk::backend::{SubmissionOutcome, Submitted};
 use estation::kiosk::{ReceiptLabels, receipt_document};
 use estation::session::AddressChangeForm;
 use estation_drivers::print;

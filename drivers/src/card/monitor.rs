@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::{CardError, CardEvent};
+use super::identity::{CardError, CardEvent};
 
 /// Longest single wait in `SCardGetStatusChange`. Events end a wait at once and
 /// a cancel is repeated until it lands, so this is only a last-resort bound on

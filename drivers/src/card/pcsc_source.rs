@@ -6,9 +6,9 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use super::apdu::ApduError;
+use super::identity::{CardError, Identity, IdentitySource, Pin, ProfileId};
 use super::profile::{self, service_card};
 use super::session::{ApduTransport, CardSession};
-use super::{CardError, Identity, IdentitySource, Pin, ProfileId};
 
 /// Maps a PC/SC error to the kiosk's error, for an operation on `reader`.
 pub(crate) fn map_pcsc_error(error: pcsc::Error, reader: &str) -> CardError {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::{Identity, ProfileId};
+use super::identity::{Identity, ProfileId};
 
 /// An [`Identity`] with stable JSON field names. Fields a profile does not have
 /// are left out of the JSON rather than written empty.

@@ -3,8 +3,8 @@
 
 use zeroize::Zeroizing;
 
-use super::CardError;
 use super::apdu::{self, ApduError, Command, Response};
+use super::identity::CardError;
 
 impl From<ApduError> for CardError {
     fn from(e: ApduError) -> Self {

@@ -5,24 +5,14 @@
 //! Adding a profile is one new module implementing [`CardProfile`] plus one line
 //! in [`PROFILES`].
 
+mod common;
 pub mod service_card;
 pub mod social_security;
 
-use super::session::CardSession;
-use super::{CardError, Identity, Pin, ProfileId};
+pub use common::CardProfile;
 
-/// One kind of card the kiosk can read.
-pub trait CardProfile: Sync {
-    fn id(&self) -> ProfileId;
-    /// True when the ATR suggests this card; such profiles are tried first.
-    fn matches_atr(&self, atr: &[u8]) -> bool;
-    /// SELECTs the profile's application. `Ok(false)` means "not this card".
-    fn select(&self, session: &mut CardSession<'_>) -> Result<bool, CardError>;
-    /// Reads the identity once [`CardProfile::select`] succeeded. Either a whole
-    /// identity or an error: never a partial one.
-    fn read(&self, session: &mut CardSession<'_>, pin: Option<&Pin>)
-    -> Result<Identity, CardError>;
-}
+use super::identity::{CardError, Identity, Pin};
+use super::session::CardSession;
 
 /// Every profile the kiosk knows, in default trial order.
 pub static PROFILES: &[&dyn CardProfile] = &[
@@ -55,51 +45,11 @@ pub fn read_identity(
     Err(CardError::UnknownCard(hex::encode_upper(atr)))
 }
 
-/// Strips the padding cards put after text fields (NUL, space, FF).
-pub(crate) fn trim_padding(bytes: &[u8]) -> &[u8] {
-    let end = bytes
-        .iter()
-        .rposition(|b| !matches!(b, 0x00 | 0x20 | 0xFF))
-        .map_or(0, |i| i + 1);
-    &bytes[..end]
-}
-
-/// Maps the answer to a VERIFY to the PIN outcome.
-pub(crate) fn verify_outcome(sw: super::apdu::StatusWord) -> Result<(), CardError> {
-    if sw.is_success() {
-        Ok(())
-    } else if sw.is_blocked() || sw.tries_left() == Some(0) {
-        Err(CardError::PinBlocked)
-    } else if let Some(tries) = sw.tries_left() {
-        Err(CardError::WrongPin {
-            tries_left: Some(tries),
-        })
-    } else {
-        Err(CardError::Malformed(format!("VERIFY answered {sw}")))
-    }
-}
-
-/// Asks the card how many PIN tries are left without spending one, to tell the
-/// resident before they type. Cards that do not support the query give `None`.
-pub(crate) fn pin_required(
-    session: &mut CardSession<'_>,
-    pin_reference: u8,
-) -> Result<CardError, CardError> {
-    let answer = session.exchange(&super::apdu::verify_status(pin_reference))?;
-    Ok(
-        if answer.sw.is_blocked() || answer.sw.tries_left() == Some(0) {
-            CardError::PinBlocked
-        } else {
-            CardError::PinRequired {
-                tries_left: answer.sw.tries_left(),
-            }
-        },
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    use super::common::{trim_padding, verify_outcome};
     use super::*;
+    use crate::card::ProfileId;
 
     #[test]
     fn padding_is_trimmed_from_the_end_only() {

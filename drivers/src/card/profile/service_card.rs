@@ -17,7 +17,7 @@ use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::{CardProfile, pin_required, trim_padding, verify_outcome};
+use super::common::{CardProfile, pin_required, trim_padding, verify_outcome};
 use crate::card::apdu::{self, StatusWord};
 use crate::card::session::CardSession;
 use crate::card::{CardError, Identity, Pin, ProfileId};

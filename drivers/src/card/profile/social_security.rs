@@ -18,7 +18,7 @@
 use encoding_rs::GB18030;
 use zeroize::Zeroizing;
 
-use super::{CardProfile, pin_required, trim_padding, verify_outcome};
+use super::common::{CardProfile, pin_required, trim_padding, verify_outcome};
 use crate::card::apdu::{self, StatusWord};
 use crate::card::session::CardSession;
 use crate::card::{CardError, Identity, Pin, ProfileId};

@@ -1,0 +1,246 @@
+//! The kiosk's local configuration file (TOML): who the kiosk is, where the central
+//! service lives, which devices it drives. Central, signed configuration bundles
+//! come on top of this.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    /// This kiosk's id, as registered with the central service.
+    pub kiosk_id: String,
+    /// Base URL of the central service (`https://…`; `http://` only for loopback).
+    pub central_url: String,
+    /// A file holding the kiosk's bearer token (kept out of this file so the
+    /// configuration can be shared and the token protected on its own).
+    pub token_file: PathBuf,
+    /// Printer URI: `tcp://HOST:9100`, `usb:/dev/usb/lp0`, `serial:/dev/ttyUSB0?baud=115200`, `file:DIR`.
+    pub printer: String,
+    /// Where the outbox and the print journal live.
+    pub data_dir: PathBuf,
+    /// The key that seals residents' data in the outbox (32 bytes, mode 0600,
+    /// readable by the service account only). It must not sit in `data_dir`, or a
+    /// copy of the state folder (a backup, a support bundle) would carry both the
+    /// sealed data and its key. Default: `outbox.key` beside `token_file`.
+    #[serde(default)]
+    pub outbox_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub display: DisplayConfig,
+    /// Public keys (`PREFIX.pub` from `estation admin keygen`) whose signed
+    /// configuration bundles this kiosk accepts.
+    #[serde(default)]
+    pub config_keys: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayConfig {
+    /// Cover the whole output (the default for a kiosk); `false` opens a window of
+    /// `width` x `height` pixels instead (a development machine).
+    #[serde(default = "default_fullscreen")]
+    pub fullscreen: bool,
+    #[serde(default = "default_width")]
+    pub width: u32,
+    #[serde(default = "default_height")]
+    pub height: u32,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        Self {
+            fullscreen: default_fullscreen(),
+            width: default_width(),
+            height: default_height(),
+        }
+    }
+}
+
+impl DisplayConfig {
+    pub fn window_size(&self) -> crate::ui_bridge::runtime::WindowSize {
+        if self.fullscreen {
+            crate::ui_bridge::runtime::WindowSize::FillOutput
+        } else {
+            crate::ui_bridge::runtime::WindowSize::Fixed {
+                width: self.width,
+                height: self.height,
+            }
+        }
+    }
+}
+
+fn default_fullscreen() -> bool {
+    true
+}
+fn default_width() -> u32 {
+    1080
+}
+fn default_height() -> u32 {
+    1920
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl LocalConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config: LocalConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
+        let invalid = |message: &str| ConfigError::Invalid {
+            path: shown.clone(),
+            message: message.to_owned(),
+        };
+        if config.kiosk_id.trim().is_empty() {
+            return Err(invalid("kiosk_id is empty"));
+        }
+        if config.outbox_key_path().starts_with(&config.data_dir) {
+            return Err(invalid(
+                "outbox_key_file must not be inside data_dir (a copy of the state folder would carry the key with the data)",
+            ));
+        }
+        if !crate::central_client::is_allowed_central_url(&config.central_url) {
+            return Err(invalid(
+                "central_url must be https:// (plain http only on loopback)",
+            ));
+        }
+        if !(320..=8192).contains(&config.display.width)
+            || !(320..=8192).contains(&config.display.height)
+        {
+            return Err(invalid("display size must be 320..8192 pixels per side"));
+        }
+        Ok(config)
+    }
+
+    /// Where the outbox key lives: `outbox_key_file`, or `outbox.key` beside the
+    /// token file.
+    pub fn outbox_key_path(&self) -> PathBuf {
+        match &self.outbox_key_file {
+            Some(path) => path.clone(),
+            None => self
+                .token_file
+                .parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join("outbox.key"),
+        }
+    }
+
+    pub fn token(&self) -> Result<String, ConfigError> {
+        let text =
+            std::fs::read_to_string(&self.token_file).map_err(|source| ConfigError::Read {
+                path: self.token_file.display().to_string(),
+                source,
+            })?;
+        Ok(text.trim().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<LocalConfig, ConfigError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kiosk.toml");
+        std::fs::write(&path, text).expect("write");
+        LocalConfig::load(&path)
+    }
+
+    #[test]
+    fn the_outbox_key_lives_outside_the_state_folder() {
+        let base =
+            "kiosk_id = \"k1\"\ncentral_url = \"https://c.example\"\nprinter = \"file:out\"\n";
+        let config = load(&format!(
+            "{base}token_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(
+            config.outbox_key_path(),
+            Path::new("/etc/estation/outbox.key")
+        );
+        let config = load(&format!(
+            "{base}token_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\noutbox_key_file = \"/run/keys/outbox\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(config.outbox_key_path(), Path::new("/run/keys/outbox"));
+        for inside in [
+            "token_file = \"/var/lib/estation/token\"\ndata_dir = \"/var/lib/estation\"\n",
+            "token_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\noutbox_key_file = \"/var/lib/estation/k\"\n",
+        ] {
+            assert!(
+                matches!(
+                    load(&format!("{base}{inside}")),
+                    Err(ConfigError::Invalid { .. })
+                ),
+                "{inside}"
+            );
+        }
+    }
+
+    #[test]
+    fn loads_a_complete_file() {
+        let config = load(
+            "kiosk_id = \"k1\"\ncentral_url = \"https://central.example\"\ntoken_file = \"t\"\nprinter = \"tcp://10.0.0.5:9100\"\ndata_dir = \"/var/lib/estation\"\n[display]\nfullscreen = true\n",
+        )
+        .expect("valid");
+        assert_eq!(config.kiosk_id, "k1");
+        assert!(config.display.fullscreen);
+        assert_eq!(config.display.width, 1080);
+    }
+
+    #[test]
+    fn rejects_plain_http_to_another_host_and_unknown_keys() {
+        let base =
+            "kiosk_id = \"k1\"\ntoken_file = \"t\"\nprinter = \"file:out\"\ndata_dir = \"d\"\n";
+        assert!(matches!(
+            load(&format!("{base}central_url = \"http://central.example\"\n")),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(load(&format!("{base}central_url = \"http://127.0.0.1:8080\"\n")).is_ok());
+        assert!(load(&format!("{base}central_url = \"http://localhost:8080/\"\n")).is_ok());
+        assert!(load(&format!("{base}central_url = \"http://[::1]:8080\"\n")).is_ok());
+        // Look like loopback to a prefix check, but the host is elsewhere: the
+        // bearer token would travel in clear.
+        for url in [
+            "http://127.0.0.1@central.example/",
+            "http://127.example.com/",
+            "http://localhost:@central.example/",
+        ] {
+            assert!(
+                matches!(
+                    load(&format!("{base}central_url = \"{url}\"\n")),
+                    Err(ConfigError::Invalid { .. })
+                ),
+                "{url} accepted"
+            );
+            let client = crate::central_client::CentralClient::new(
+                crate::central_client::ClientConfig::new(url, "k1", "token"),
+            );
+            assert!(client.is_err(), "the client accepts {url}");
+        }
+        assert!(matches!(
+            load(&format!("{base}central_url = \"https://c\"\ncolour = 1\n")),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+}

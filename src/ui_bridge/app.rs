@@ -1,0 +1,142 @@
+//! Wiring: one window, one controller, one mailbox. Used by the windowed kiosk, by
+//! headless scripts and by tests alike, so they all run the same code.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use slint::ComponentHandle;
+
+use crate::i18n::Translator;
+use crate::kiosk::backend::Backend;
+use crate::kiosk::{Clock, Kiosk, Mailbox, Message};
+use crate::session::{Screen, Timeouts};
+use crate::ui_bridge::{self, AppWindow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the window could not be created: {0}")]
+    Window(#[from] slint::PlatformError),
+    #[error("translations failed to load: {0}")]
+    I18n(#[from] crate::i18n::I18nError),
+    #[error("timed out after {seconds} s waiting for screen {wanted} (still on {current})")]
+    Timeout {
+        wanted: &'static str,
+        current: &'static str,
+        seconds: u64,
+    },
+    #[error("the kiosk's background work stopped")]
+    Disconnected,
+}
+
+pub struct App {
+    pub ui: AppWindow,
+    kiosk: Rc<RefCell<Kiosk>>,
+    inbox: Receiver<Message>,
+}
+
+pub struct AppOptions {
+    pub backend: Arc<Backend>,
+    pub runtime: tokio::runtime::Handle,
+    pub clock: Arc<dyn Clock>,
+    pub timeouts: Timeouts,
+    /// The reader an on-screen card control inserts into (demonstrations).
+    pub on_screen_card: Option<String>,
+    /// Called from any thread after a message is posted, to wake the UI thread.
+    pub wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl App {
+    /// Creates the window and the controller. Card events and other device news enter
+    /// through [`App::mailbox`].
+    pub fn new(options: AppOptions) -> Result<(Self, Mailbox), AppError> {
+        let translator = Arc::new(Translator::new()?);
+        let ui = AppWindow::new()?;
+        ui_bridge::install_translator(&ui, translator.clone());
+        let (sender, inbox) = channel();
+        let mailbox = Mailbox::new(sender, options.wake);
+        let kiosk = Rc::new(RefCell::new(Kiosk::new(
+            options.backend,
+            options.runtime,
+            mailbox.clone(),
+            options.clock,
+            translator,
+            options.timeouts,
+            options.on_screen_card,
+        )));
+        let weak_kiosk = Rc::downgrade(&kiosk);
+        let weak_ui = ui.as_weak();
+        ui.on_action(move |verb, argument| {
+            let (Some(kiosk), Some(ui)) = (weak_kiosk.upgrade(), weak_ui.upgrade()) else {
+                return;
+            };
+            if let Some(input) = ui_bridge::parse_action(&verb, &argument) {
+                kiosk.borrow_mut().input(input);
+                ui_bridge::present(&ui, &kiosk.borrow().view());
+            }
+        });
+        let app = Self { ui, kiosk, inbox };
+        app.present();
+        Ok((app, mailbox))
+    }
+
+    pub fn kiosk(&self) -> std::cell::Ref<'_, Kiosk> {
+        self.kiosk.borrow()
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.kiosk.borrow().screen()
+    }
+
+    pub fn present(&self) {
+        ui_bridge::present(&self.ui, &self.kiosk.borrow().view());
+    }
+
+    /// Handles every message waiting in the mailbox; returns how many there were.
+    pub fn drain(&self) -> usize {
+        let mut handled = 0;
+        while let Ok(message) = self.inbox.try_recv() {
+            self.kiosk.borrow_mut().message(message);
+            handled += 1;
+        }
+        if handled > 0 {
+            self.present();
+        }
+        handled
+    }
+
+    pub fn tick(&self) {
+        self.kiosk.borrow_mut().tick();
+        self.present();
+    }
+
+    /// Handles messages as they arrive until the kiosk shows `wanted` with no work
+    /// under way. The deadline only guards against a hang; progress is driven by the
+    /// messages themselves.
+    pub fn wait_for(&self, wanted: Screen, deadline: Duration) -> Result<(), AppError> {
+        let until = Instant::now() + deadline;
+        loop {
+            self.drain();
+            if self.screen() == wanted && self.kiosk.borrow().is_settled() {
+                return Ok(());
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            match self.inbox.recv_timeout(left) {
+                Ok(message) => {
+                    self.kiosk.borrow_mut().message(message);
+                    self.present();
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(AppError::Timeout {
+                        wanted: wanted.name(),
+                        current: self.screen().name(),
+                        seconds: deadline.as_secs(),
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => return Err(AppError::Disconnected),
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Running the kiosk: the windowed event loop, the headless script loop, and the
+//! card monitor thread that feeds both.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use estation_drivers::card::{CardMonitor, MonitorCanceller};
+use slint::ComponentHandle;
+
+use crate::kiosk::backend::Backend;
+use crate::kiosk::{Clock, Mailbox, ManualClock, Message};
+use crate::session::{Event, Timeouts};
+use crate::ui_bridge::app::{App, AppError, AppOptions};
+use crate::ui_bridge::headless::{HeadlessError, HeadlessPlatform};
+use crate::ui_bridge::script::{Command, ScriptError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Headless(#[from] HeadlessError),
+    #[error(transparent)]
+    Script(#[from] ScriptError),
+    #[error("the window system failed: {0}")]
+    Platform(#[from] slint::PlatformError),
+}
+
+/// What both runners need.
+pub struct KioskSetup {
+    pub backend: Arc<Backend>,
+    pub runtime: tokio::runtime::Handle,
+    pub timeouts: Timeouts,
+    /// The reader an on-screen card control inserts into (demonstrations).
+    pub on_screen_card: Option<String>,
+    /// Watch the machine's PC/SC readers.
+    pub card_reader: bool,
+    pub window: WindowSize,
+}
+
+/// How much of the screen the kiosk's window takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowSize {
+    /// Full-screen on the output the window system gives it, whatever its size
+    /// (kiosks).
+    FillOutput,
+    /// A window of this many physical pixels (development, tests). Headless runs
+    /// always use a fixed size.
+    Fixed { width: u32, height: u32 },
+}
+
+impl WindowSize {
+    /// The design size of a portrait kiosk, for headless runs that are not told one.
+    pub const PORTRAIT: (u32, u32) = (1080, 1920);
+
+    /// The pixels of a headless window.
+    pub fn headless_pixels(self) -> (u32, u32) {
+        match self {
+            WindowSize::FillOutput => Self::PORTRAIT,
+            WindowSize::Fixed { width, height } => (width, height),
+        }
+    }
+}
+
+/// What to do when the first frame is on screen (start-up benchmarks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstFrame {
+    Ignore,
+    /// Print `first-frame-ms N` on stdout.
+    Report,
+    /// Print it and quit.
+    ReportAndQuit,
+}
+
+impl FirstFrame {
+    pub fn from_flags(report: bool, quit: bool) -> Self {
+        match (report, quit) {
+            (_, true) => FirstFrame::ReportAndQuit,
+            (true, false) => FirstFrame::Report,
+            (false, false) => FirstFrame::Ignore,
+        }
+    }
+}
+
+thread_local! {
+    /// The app of the UI thread, reached by wake-ups posted from other threads.
+    static UI_APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+}
+
+/// Runs the kiosk in a window until it is closed.
+pub fn run_windowed(
+    setup: KioskSetup,
+    clock: Arc<dyn Clock>,
+    first_frame: FirstFrame,
+) -> Result<(), RuntimeError> {
+    let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {
+        // Fails only when the event loop has ended, when nothing is left to update.
+        let _ = slint::invoke_from_event_loop(|| {
+            UI_APP.with(|slot| {
+                if let Some(app) = slot.borrow().as_ref() {
+                    app.drain();
+                }
+            });
+        });
+    });
+    let (app, mailbox) = App::new(AppOptions {
+        backend: setup.backend,
+        runtime: setup.runtime,
+        clock,
+        timeouts: setup.timeouts,
+        on_screen_card: setup.on_screen_card.clone(),
+        wake,
+    })?;
+    match setup.window {
+        WindowSize::Fixed { width, height } => app
+            .ui
+            .window()
+            .set_size(slint::PhysicalSize::new(width, height)),
+        WindowSize::FillOutput => fill_output(&app.ui),
+    }
+    let app = Rc::new(app);
+    UI_APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
+    let monitor = if setup.card_reader {
+        start_card_monitor(mailbox)
+    } else {
+        None
+    };
+
+    // One tick a second drives the clock on screen and the idle timeout; nothing
+    // else wakes the UI thread while the kiosk waits.
+    let ticker = slint::Timer::default();
+    let weak = Rc::downgrade(&app);
+    ticker.start(
+        slint::TimerMode::Repeated,
+        Duration::from_secs(1),
+        move || {
+            if let Some(app) = weak.upgrade() {
+                app.tick();
+            }
+        },
+    );
+
+    if first_frame != FirstFrame::Ignore {
+        let started = std::time::Instant::now();
+        let mut reported = false;
+        let result = app.ui.window().set_rendering_notifier(move |state, _| {
+            if matches!(state, slint::RenderingState::AfterRendering) && !reported {
+                reported = true;
+                println!("first-frame-ms {}", started.elapsed().as_millis());
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                if first_frame == FirstFrame::ReportAndQuit {
+                    let _ = slint::quit_event_loop();
+                }
+            }
+        });
+        if result.is_err() {
+            // The software renderer has no rendering notifier: report at the
+            // first turn of the event loop after the window is shown, the turn in
+            // which winit delivers the window's first redraw.
+            slint::Timer::single_shot(Duration::ZERO, move || {
+                let _ = slint::invoke_from_event_loop(move || {
+                    println!("first-frame-ms {}", started.elapsed().as_millis());
+                    use std::io::Write;
+                    let _ = std::io::stdout().flush();
+                    if first_frame == FirstFrame::ReportAndQuit {
+                        let _ = slint::quit_event_loop();
+                    }
+                });
+            });
+        }
+    }
+
+    app.ui.show()?;
+    let result = slint::run_event_loop();
+    if let Some(monitor) = monitor {
+        monitor.cancel();
+    }
+    UI_APP.with(|slot| slot.borrow_mut().take());
+    result.map_err(RuntimeError::from)
+}
+
+/// Makes the window cover its output. Window managers and Wayland compositors honour
+/// the full-screen request; a bare X server (a kiosk started with `xinit`) has
+/// nobody to honour it, so the window is also sized to its monitor once it exists.
+fn fill_output(ui: &crate::ui_bridge::AppWindow) {
+    use slint::winit_030::WinitWindowAccessor;
+    ui.window().set_fullscreen(true);
+    let weak = ui.as_weak();
+    let sized = slint::spawn_local(async move {
+        let Some(ui) = weak.upgrade() else { return };
+        let Ok(winit_window) = ui.window().winit_window().await else {
+            return;
+        };
+        let Some(monitor) = winit_window.current_monitor() else {
+            return;
+        };
+        let size = monitor.size();
+        let position = monitor.position();
+        tracing::info!(
+            width = size.width,
+            height = size.height,
+            "window fills its output"
+        );
+        ui.window()
+            .set_position(slint::PhysicalPosition::new(position.x, position.y));
+        ui.window()
+            .set_size(slint::PhysicalSize::new(size.width, size.height));
+    });
+    if let Err(error) = sized {
+        tracing::warn!(%error, "the window could not be sized to its output");
+    }
+}
+
+/// Runs a script against the kiosk without a display.
+pub fn run_headless(
+    setup: KioskSetup,
+    clock: Arc<ManualClock>,
+    commands: &[(usize, Command)],
+    base: &Path,
+    link: Option<&dyn crate::ui_bridge::script::LinkControl>,
+) -> Result<(), RuntimeError> {
+    let (width, height) = setup.window.headless_pixels();
+    let window = HeadlessPlatform::install(width, height)?;
+    let (app, mailbox) = App::new(AppOptions {
+        backend: setup.backend,
+        runtime: setup.runtime,
+        clock: clock.clone(),
+        timeouts: setup.timeouts,
+        on_screen_card: setup.on_screen_card.clone(),
+        // The script loop waits on the mailbox itself.
+        wake: Arc::new(|| {}),
+    })?;
+    let monitor = if setup.card_reader {
+        start_card_monitor(mailbox)
+    } else {
+        None
+    };
+    app.ui.show()?;
+    let result = crate::ui_bridge::script::run(&app, &window, &clock, commands, base, link);
+    if let Some(monitor) = monitor {
+        monitor.cancel();
+    }
+    Ok(result?)
+}
+
+/// Watches PC/SC readers in a thread of its own and posts card events. Without a
+/// PC/SC service the kiosk still runs (the demo card, a degraded banner), and the
+/// monitor keeps trying, so a service started later is picked up.
+fn start_card_monitor(mailbox: Mailbox) -> Option<MonitorCanceller> {
+    let mut monitor = match CardMonitor::new() {
+        Ok(monitor) => monitor,
+        Err(error) => {
+            tracing::warn!(%error, "card monitoring unavailable");
+            return None;
+        }
+    };
+    let canceller = monitor.canceller();
+    let spawned = std::thread::Builder::new()
+        .name("card-monitor".into())
+        .spawn(move || {
+            let result = monitor.run(&mut |event| {
+                tracing::info!(?event, "card event");
+                mailbox.post(Message::Session(Event::Card(event)));
+            });
+            if let Err(error) = result {
+                tracing::error!(%error, "card monitor stopped");
+            }
+        });
+    match spawned {
+        Ok(_) => Some(canceller),
+        Err(error) => {
+            tracing::error!(%error, "card monitor thread could not start");
+            None
+        }
+    }
+}

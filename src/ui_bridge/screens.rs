@@ -1,0 +1,232 @@
+//! Every screen with sample data, for `estation screenshot` and the screenshot tests.
+
+use std::sync::Arc;
+
+use estation_central::{seed, wire};
+use estation_drivers::print;
+
+use crate::i18n::{Locale, Translator};
+use crate::kiosk::{format_date, group_services, supported_open_services};
+use crate::session::{AddressChangeForm, DocKind, KeypadField, Screen, ServiceEntry};
+use crate::view::{CheckView, FormView, View};
+
+/// Sample data shared by all screens: the demo catalogue and sample documents.
+pub struct Samples {
+    catalogue: wire::Catalogue,
+    certificate: Option<Arc<image::GrayImage>>,
+    origin_form: Option<Arc<image::GrayImage>>,
+    receipt: Option<Arc<image::GrayImage>>,
+}
+
+fn preview(document: &print::Document, width: u32) -> Option<Arc<image::GrayImage>> {
+    crate::kiosk::backend::render_preview(document, width)
+        .map_err(|fault| tracing::warn!(detail = %fault.detail, "sample preview not rendered"))
+        .ok()
+        .map(Arc::new)
+}
+
+impl Samples {
+    pub fn new() -> Self {
+        let catalogue = wire::Catalogue {
+            categories: seed::categories(),
+            services: seed::services(),
+        };
+        let certificate = preview(
+            &crate::kiosk::backend::certificate_document(&sample_document()),
+            print::WIDTH_80MM,
+        );
+        let origin_form = preview(
+            &print::layouts::origin_form(&print::samples::rcep_origin_form()),
+            print::WIDTH_A4,
+        );
+        let receipt = preview(
+            &print::layouts::submission_receipt(&print::samples::submission_receipt()),
+            print::WIDTH_80MM,
+        );
+        Self {
+            catalogue,
+            certificate,
+            origin_form,
+            receipt,
+        }
+    }
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A social insurance certificate for the first demo resident (fictional data).
+pub fn sample_document() -> wire::PrintableDocument {
+    let resident = &seed::DEMO_RESIDENTS[0];
+    let rows = (1..=6)
+        .map(|month| {
+            vec![
+                format!("2026-{month:02}"),
+                "5,800.00".to_owned(),
+                "464.00".to_owned(),
+                "928.00".to_owned(),
+            ]
+        })
+        .collect();
+    wire::PrintableDocument {
+        title: "社会保险参保缴费证明".into(),
+        subtitle: Some("（个人权益记录）".into()),
+        issuer: "示范市社会保险事业管理中心".into(),
+        fields: vec![
+            wire::Field {
+                label: "姓名".into(),
+                value: resident.name.into(),
+            },
+            wire::Field {
+                label: "公民身份号码".into(),
+                value: wire::mask_id_number(resident.id_number),
+            },
+            wire::Field {
+                label: "缴费期间".into(),
+                value: "2026-01 至 2026-06".into(),
+            },
+        ],
+        table: Some(wire::Table {
+            caption: Some("养老保险缴费明细".into()),
+            headers: vec![
+                "月份".into(),
+                "缴费基数".into(),
+                "个人缴费".into(),
+                "单位缴费".into(),
+            ],
+            rows,
+        }),
+        notes: vec!["本证明可通过验证码在线核验真伪。".into()],
+        verification_code: "8K3F-2Q7M-XW4D".into(),
+        verification_label: "验证码".into(),
+        qr_payload: "https://verify.example.invalid/v1/certificates/8K3F-2Q7M-XW4D".into(),
+        issued_at: "2026-11-24 02:00".into(),
+    }
+}
+
+/// The view of `screen` with sample data, as a resident would see it.
+pub fn sample_view(
+    samples: &Samples,
+    translator: &Translator,
+    screen: Screen,
+    locale: Locale,
+    elderly: bool,
+) -> View {
+    let mut view = View::new(screen, locale);
+    view.elderly = elderly;
+    let wall = time::macros::datetime!(2026-11-24 02:00 +08:00);
+    view.time = "02:00".into();
+    view.date = format_date(translator, locale, wall);
+    let entries: Vec<ServiceEntry> = supported_open_services(&samples.catalogue);
+    view.service_groups = group_services(&samples.catalogue, &entries, locale);
+    if let Some(service) = samples
+        .catalogue
+        .services
+        .iter()
+        .find(|s| s.id == "si-payment-certificate")
+    {
+        view.service_name = service.name.get(locale.tag()).to_owned();
+    }
+    let form = AddressChangeForm {
+        district: Some(0),
+        house: "90".into(),
+        room: "501".into(),
+        phone: "13800138000".into(),
+    };
+    match screen {
+        Screen::PinEntry => {
+            view.pin_length = 3;
+            view.pin_tries_left = Some(2);
+            view.pin_wrong = true;
+        }
+        Screen::ChoosePeriod => view.period = "last-12-months".into(),
+        Screen::Keypad(field) => {
+            let sample = match field {
+                KeypadField::ApplicationNumber => "SQ2025060",
+                KeypadField::ExporterCode => "3301960001",
+                KeypadField::HouseNumber => "90",
+                KeypadField::RoomNumber => "501",
+                KeypadField::Phone => "1380013",
+            };
+            view.keypad_letters = field.takes_letters();
+            view.keypad_text = field.masked(sample);
+            view.keypad_can_submit = field.is_valid(sample);
+        }
+        Screen::ProgressList => {
+            view.applications = seed::applications()
+                .iter()
+                .take(3)
+                .map(|a| a.application_number.to_owned())
+                .collect();
+        }
+        Screen::SubmissionForm | Screen::SubmissionConfirm => {
+            view.form = FormView::from_form(&form);
+        }
+        Screen::SubmissionDistrict => view.form = FormView::from_form(&form),
+        Screen::Printing => view.print_percent = 60,
+        Screen::Preview(kind) => {
+            view.preview = match kind {
+                DocKind::OriginForm => samples.origin_form.clone(),
+                DocKind::Receipt => samples.receipt.clone(),
+                DocKind::Certificate | DocKind::Progress => samples.certificate.clone(),
+            };
+            view.verification_code = sample_document().verification_code;
+            if kind == DocKind::Receipt {
+                view.receipt_state = "accepted".into();
+            }
+        }
+        Screen::OriginUnsupported => {
+            view.origin_application = "CO2025330100001".into();
+            view.origin_exporter = "3301960001".into();
+        }
+        Screen::PhoneLink => {
+            view.phone_link =
+                Some("https://central.example.invalid/v1/phone/Xk3f9Qz7-Lm2Wp8Rt".into());
+        }
+        Screen::RatingReasons => view.reasons = vec!["too-slow".into()],
+        Screen::MaintenanceLogin => {
+            view.pin_length = 2;
+            view.login_error_key = "maintenance-error-denied".into();
+            view.login_tries_left = Some(4);
+        }
+        Screen::MaintenanceMenu => view.technician = "T-0042".into(),
+        Screen::SelfTestReport => {
+            let check = |id: &str, status: &str, reason: &str, action: &str| CheckView {
+                id: id.into(),
+                status: status.into(),
+                reason: reason.into(),
+                action: action.into(),
+            };
+            view.checks = vec![
+                check("card-reader", "pass", "1 reader: Virtual PCD 00 00", ""),
+                check(
+                    "printer",
+                    "warn",
+                    "paper near end",
+                    "load a new roll before the night",
+                ),
+                check(
+                    "central",
+                    "pass",
+                    "reachable, kiosk accepted, TLS valid",
+                    "",
+                ),
+                check(
+                    "clock",
+                    "fail",
+                    "kiosk clock is +412 s from the central service's",
+                    "set the clock (enable NTP)",
+                ),
+                check("disk", "pass", "52 GiB free", ""),
+                check("outbox", "pass", "0 waiting", ""),
+            ];
+        }
+        Screen::Goodbye => view.rated = true,
+        Screen::Error => view.error_key = "print-error-paper-out".into(),
+        _ => {}
+    }
+    view
+}

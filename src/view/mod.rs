@@ -1,0 +1,165 @@
+//! The view model: everything the window shows, as plain data the controller
+//! derives ([`View`]), and everything a resident can ask of it ([`Input`]). It
+//! knows nothing of Slint; the UI bridge turns it into window properties.
+
+use std::sync::Arc;
+
+use crate::i18n::Locale;
+use crate::session::{Screen, UiAction};
+
+/// One service button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// One or two characters shown in the service's badge.
+    pub glyph: String,
+    /// False: shown greyed as temporarily unavailable (offline).
+    pub available: bool,
+}
+
+/// A category heading and its services.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceGroupView {
+    pub title: String,
+    pub services: Vec<ServiceView>,
+}
+
+/// Everything the window shows, already translated where the text comes from data.
+#[derive(Clone, Debug)]
+pub struct View {
+    pub screen: Screen,
+    pub locale: Locale,
+    pub elderly: bool,
+    /// The screen offers a card control of its own (demonstrations).
+    pub on_screen_card: bool,
+    pub degraded: bool,
+    pub time: String,
+    pub date: String,
+    pub service_groups: Vec<ServiceGroupView>,
+    pub services_loading: bool,
+    pub service_name: String,
+    pub pin_length: usize,
+    pub pin_tries_left: Option<u8>,
+    pub pin_wrong: bool,
+    pub print_percent: u8,
+    /// The certificate as it will come out of the printer.
+    pub preview: Option<Arc<image::GrayImage>>,
+    pub verification_code: String,
+    pub rated: bool,
+    pub error_key: String,
+    pub countdown: Option<u64>,
+    pub keypad_text: String,
+    pub keypad_letters: bool,
+    pub keypad_invalid: bool,
+    pub keypad_can_submit: bool,
+    /// The chosen certificate period's id, empty when none.
+    pub period: String,
+    pub applications: Vec<String>,
+    pub form: FormView,
+    pub origin_application: String,
+    pub origin_exporter: String,
+    /// A receipt's submission: "accepted", "queued" (stored here, not yet sent)
+    /// or "refused"; empty for other documents.
+    pub receipt_state: String,
+    /// Why a refused submission was refused (a message key with an `.action`).
+    pub receipt_refusal_key: String,
+    pub printed: bool,
+    /// The link that opens the document on the resident's phone.
+    pub phone_link: Option<String>,
+    pub reasons: Vec<String>,
+    pub technician: String,
+    pub login_error_key: String,
+    pub login_tries_left: Option<u8>,
+    pub checks: Vec<CheckView>,
+}
+
+/// A self-test check as the report screen lists it. Reasons and actions are for
+/// technicians and come from the self-test in English.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckView {
+    pub id: String,
+    pub status: String,
+    pub reason: String,
+    pub action: String,
+}
+
+/// The address-change form as shown: values ready to display.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormView {
+    pub district: String,
+    pub house: String,
+    pub room: String,
+    pub phone: String,
+    pub complete: bool,
+}
+
+impl FormView {
+    pub fn from_form(form: &crate::session::AddressChangeForm) -> Self {
+        Self {
+            district: form
+                .district
+                .and_then(|d| crate::session::DISTRICTS.get(d))
+                .map(|d| (*d).to_owned())
+                .unwrap_or_default(),
+            house: form.house.clone(),
+            room: form.room.clone(),
+            phone: crate::session::KeypadField::Phone.masked(&form.phone),
+            complete: form.is_complete(),
+        }
+    }
+}
+
+impl View {
+    pub fn new(screen: Screen, locale: Locale) -> Self {
+        Self {
+            screen,
+            locale,
+            elderly: false,
+            on_screen_card: false,
+            degraded: false,
+            time: String::new(),
+            date: String::new(),
+            service_groups: Vec::new(),
+            services_loading: false,
+            service_name: String::new(),
+            pin_length: 0,
+            pin_tries_left: None,
+            pin_wrong: false,
+            print_percent: 0,
+            preview: None,
+            verification_code: String::new(),
+            rated: false,
+            error_key: "error-generic".into(),
+            countdown: None,
+            keypad_text: String::new(),
+            keypad_letters: false,
+            keypad_invalid: false,
+            keypad_can_submit: false,
+            period: String::new(),
+            applications: Vec::new(),
+            form: FormView::default(),
+            origin_application: String::new(),
+            origin_exporter: String::new(),
+            receipt_state: String::new(),
+            receipt_refusal_key: String::new(),
+            printed: false,
+            phone_link: None,
+            reasons: Vec::new(),
+            technician: String::new(),
+            login_error_key: String::new(),
+            login_tries_left: None,
+            checks: Vec::new(),
+        }
+    }
+}
+
+/// What a touch on the window means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Ui(UiAction),
+    /// The on-screen card control (demonstrations): a card goes into the
+    /// configured virtual reader.
+    InsertOnScreenCard,
+}
