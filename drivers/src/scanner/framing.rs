@@ -100,7 +100,9 @@ impl CodeFramer {
     /// True while part of a code (or of a rejected one) is pending, so the
     /// inter-character timeout applies.
     pub fn has_partial(&self) -> bool {
-        !self.buffer.is_empty() || self.state != State::Collecting || self.after_cr
+        !self.buffer.is_empty()
+            || self.state != State::Collecting
+            || (self.after_cr && self.suffix == Suffix::CrLf)
     }
 
     /// Bytes of the code being read (0 after an overflow).
