@@ -132,11 +132,7 @@ mod keyboard_wedge {
     }
 
     /// Runs bytes, cut into the given pieces, through parser, decoder and framer.
-    fn decode(
-        stream: &[u8],
-        cuts: &[usize],
-        max_len: usize,
-    ) -> Vec<Result<String, ScanError>> {
+    fn decode(stream: &[u8], cuts: &[usize], max_len: usize) -> Vec<Result<String, ScanError>> {
         let mut parser = InputEventParser::new();
         let mut keys = KeyDecoder::new();
         let mut framer = CodeFramer::new(Suffix::Cr, max_len);

@@ -23,7 +23,11 @@ fn uinput_or_skip(test: &str) -> bool {
     let uinput = Path::new("/dev/uinput");
     let reason = if !uinput.exists() {
         "/dev/uinput does not exist (no uinput in this kernel, or the module is not loaded: modprobe uinput)"
-    } else if std::fs::OpenOptions::new().write(true).open(uinput).is_err() {
+    } else if std::fs::OpenOptions::new()
+        .write(true)
+        .open(uinput)
+        .is_err()
+    {
         "/dev/uinput cannot be opened for writing (run as root or give access to /dev/uinput)"
     } else {
         return true;
@@ -281,7 +285,10 @@ fn an_input_device_without_keys_is_not_taken_for_a_scanner() {
     let _mouse = VirtualScanner::plug(&link, &buttons);
     let scanner = Running::on(&link);
     assert!(
-        matches!(scanner.next(), ScanEvent::Unavailable(ScanError::NotAScanner { .. })),
+        matches!(
+            scanner.next(),
+            ScanEvent::Unavailable(ScanError::NotAScanner { .. })
+        ),
         "a mouse was accepted as a scanner"
     );
     scanner.thread.stop().unwrap();

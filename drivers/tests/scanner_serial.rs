@@ -132,7 +132,9 @@ fn link_in(directory: &tempfile::TempDir) -> PathBuf {
 
 #[test]
 fn each_suffix_setting_frames_codes_from_the_wire() {
-    let cases: [(&str, Vec<&[u8]>, Vec<Seen>); 7] = [
+    /// Suffix setting, what the scanner writes, what the kiosk must see.
+    type Case = (&'static str, Vec<&'static [u8]>, Vec<Seen>);
+    let cases: [Case; 7] = [
         (
             "cr",
             vec![b"HZ-1\r", b"HZ-2\r"],
@@ -159,7 +161,10 @@ fn each_suffix_setting_frames_codes_from_the_wire() {
             // the next code, which shows the setting is wrong.
             "cr",
             vec![b"HZ-1\r\n", b"HZ-2\r"],
-            vec![code("HZ-1"), Seen::Rejected(ScanError::Garbage { length: 5 })],
+            vec![
+                code("HZ-1"),
+                Seen::Rejected(ScanError::Garbage { length: 5 }),
+            ],
         ),
         (
             "crlf",

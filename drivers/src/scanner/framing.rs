@@ -200,7 +200,8 @@ impl CodeFramer {
 
     fn decode(&self) -> Result<ScannedCode, ScanError> {
         let length = self.buffer.len();
-        let text = std::str::from_utf8(&self.buffer).map_err(|_| ScanError::InvalidUtf8 { length })?;
+        let text =
+            std::str::from_utf8(&self.buffer).map_err(|_| ScanError::InvalidUtf8 { length })?;
         // C1 controls (U+0080..U+009F) pass the byte check as UTF-8 sequences.
         if text.chars().any(char::is_control) {
             return Err(ScanError::Garbage { length });
@@ -216,7 +217,7 @@ mod tests {
     use super::*;
 
     /// Feeds `bytes`, returning codes as `Ok(text)` and rejections as `Err`.
-    fn feed(framer: &mut CodeFramer, bytes: &[u8]) -> Vec<Result<String, ScanError>> {
+    fn feed(framer: &mut CodeFramer, bytes: &[u8]) -> Vec<Outcome> {
         bytes
             .iter()
             .filter_map(|&byte| framer.push(byte))
@@ -224,13 +225,15 @@ mod tests {
             .collect()
     }
 
-    fn ok(text: &str) -> Result<String, ScanError> {
+    type Outcome = Result<String, ScanError>;
+
+    fn ok(text: &str) -> Outcome {
         Ok(text.to_owned())
     }
 
     #[test]
     fn each_suffix_ends_codes_its_way() {
-        let cases: [(Suffix, &[u8], Vec<Result<String, ScanError>>); 10] = [
+        let cases: [(Suffix, &[u8], Vec<Outcome>); 10] = [
             (Suffix::Cr, b"AB\rCD\r", vec![ok("AB"), ok("CD")]),
             // A CR-configured kiosk with a CR LF scanner: the LF poisons the next code.
             (
@@ -250,11 +253,19 @@ mod tests {
                 b"A\rB\r\nC\r\n",
                 vec![Err(ScanError::Garbage { length: 3 }), ok("C")],
             ),
-            (Suffix::Any, b"AB\rCD\nEF\r\nGH\r", vec![ok("AB"), ok("CD"), ok("EF"), ok("GH")]),
+            (
+                Suffix::Any,
+                b"AB\rCD\nEF\r\nGH\r",
+                vec![ok("AB"), ok("CD"), ok("EF"), ok("GH")],
+            ),
             // Empty lines are nothing, not errors.
             (Suffix::Any, b"\n\r\n\rAB\n\n", vec![ok("AB")]),
             (Suffix::Tab, b"AB\tCD\t", vec![ok("AB"), ok("CD")]),
-            (Suffix::Tab, b"AB\rCD\t", vec![Err(ScanError::Garbage { length: 5 })]),
+            (
+                Suffix::Tab,
+                b"AB\rCD\t",
+                vec![Err(ScanError::Garbage { length: 5 })],
+            ),
         ];
         for (suffix, bytes, expected) in cases {
             let mut framer = CodeFramer::new(suffix, 64);
@@ -291,7 +302,10 @@ mod tests {
         );
         // Garbage that grows past the bound is too long as well.
         assert_eq!(
-            feed(&mut framer, b"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\rOK\r"),
+            feed(
+                &mut framer,
+                b"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\rOK\r"
+            ),
             vec![Err(ScanError::TooLong { limit: 8 }), ok("OK")]
         );
         assert!(framer.buffer.capacity() >= 8 && framer.buffer.capacity() < 64);
@@ -311,7 +325,10 @@ mod tests {
         assert!(feed(&mut framer, b"X\x07Y").is_empty());
         assert_eq!(framer.interrupt(), Some(ScanError::Garbage { length: 3 }));
         assert!(feed(&mut framer, b"XY").is_empty());
-        assert_eq!(framer.interrupt(), Some(ScanError::Interrupted { length: 2 }));
+        assert_eq!(
+            framer.interrupt(),
+            Some(ScanError::Interrupted { length: 2 })
+        );
         assert_eq!(feed(&mut framer, b"NEXT\r\n"), vec![ok("NEXT")]);
     }
 

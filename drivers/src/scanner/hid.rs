@@ -242,16 +242,27 @@ mod tests {
     #[test]
     fn typed_codes_are_read_with_shift_and_the_end_is_an_unplug() {
         let text = "HZ:rs/2f-0A9~{q}_\"|<>?";
-        let (events, lost) = events_of(&[typed(&format!("{text}\r")), typed("second code\r")].concat(), 256);
-        assert_eq!(scanned(&events), vec![text.to_owned(), "second code".to_owned()]);
+        let (events, lost) = events_of(
+            &[typed(&format!("{text}\r")), typed("second code\r")].concat(),
+            256,
+        );
+        assert_eq!(
+            scanned(&events),
+            vec![text.to_owned(), "second code".to_owned()]
+        );
         assert_eq!(events.len(), 2, "{events:?}");
-        assert!(matches!(lost, Some(ScanError::Disconnected { device, .. }) if device == "test-stream"));
+        assert!(
+            matches!(lost, Some(ScanError::Disconnected { device, .. }) if device == "test-stream")
+        );
     }
 
     #[test]
     fn a_code_cut_by_the_unplug_is_reported_and_dropped() {
         let (events, lost) = events_of(&typed("ABC"), 256);
-        assert_eq!(events, vec![ScanEvent::Rejected(ScanError::Interrupted { length: 3 })]);
+        assert_eq!(
+            events,
+            vec![ScanEvent::Rejected(ScanError::Interrupted { length: 3 })]
+        );
         assert!(matches!(lost, Some(ScanError::Disconnected { .. })));
     }
 
@@ -333,12 +344,18 @@ mod tests {
         });
         writer.write_all(&typed("PART")).unwrap();
         let first = events.recv_timeout(Duration::from_secs(30)).unwrap();
-        assert_eq!(first, ScanEvent::Rejected(ScanError::Incomplete { length: 4 }));
+        assert_eq!(
+            first,
+            ScanEvent::Rejected(ScanError::Incomplete { length: 4 })
+        );
         writer.write_all(&typed("WHOLE\r")).unwrap();
         let second = events.recv_timeout(Duration::from_secs(30)).unwrap();
         assert_eq!(scanned(&[second]), vec!["WHOLE".to_owned()]);
         cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
-        assert!(reader_thread.join().unwrap().is_none(), "a cancel is not a loss");
+        assert!(
+            reader_thread.join().unwrap().is_none(),
+            "a cancel is not a loss"
+        );
         drop(writer);
     }
 
@@ -352,7 +369,10 @@ mod tests {
         ));
         let plain_file = directory.path().join("not-a-device");
         std::fs::write(&plain_file, b"hello").unwrap();
-        assert!(matches!(HidPort::open(&plain_file), Err(ScanError::NotAScanner { .. })));
+        assert!(matches!(
+            HidPort::open(&plain_file),
+            Err(ScanError::NotAScanner { .. })
+        ));
         assert!(matches!(
             HidPort::open(Path::new("/dev/null")),
             Err(ScanError::NotAScanner { .. })

@@ -345,7 +345,11 @@ mod tests {
         for (first, plain, shifted) in rows {
             for (offset, (plain, shifted)) in plain.bytes().zip(shifted.bytes()).enumerate() {
                 let code = first + offset as u16;
-                assert_eq!(tap(&mut decoder, code), Some(KeyInput::Byte(plain)), "key {code}");
+                assert_eq!(
+                    tap(&mut decoder, code),
+                    Some(KeyInput::Byte(plain)),
+                    "key {code}"
+                );
                 assert_eq!(decoder.feed(key(42, 1)), None);
                 assert_eq!(decoder.feed(key(code, 1)), Some(KeyInput::Byte(shifted)));
                 assert_eq!(decoder.feed(key(code, 0)), None);
@@ -354,8 +358,22 @@ mod tests {
                 assert_eq!(us_key_for(shifted), Some((KeyCode::new(code), true)));
             }
         }
-        for (code, byte) in [(28, b'\r'), (96, b'\r'), (15, b'\t'), (57, b' '), (82, b'0'), (79, b'1'), (73, b'9'), (83, b'.'), (98, b'/')] {
-            assert_eq!(tap(&mut decoder, code), Some(KeyInput::Byte(byte)), "key {code}");
+        for (code, byte) in [
+            (28, b'\r'),
+            (96, b'\r'),
+            (15, b'\t'),
+            (57, b' '),
+            (82, b'0'),
+            (79, b'1'),
+            (73, b'9'),
+            (83, b'.'),
+            (98, b'/'),
+        ] {
+            assert_eq!(
+                tap(&mut decoder, code),
+                Some(KeyInput::Byte(byte)),
+                "key {code}"
+            );
         }
         // Every printable ASCII character has a key.
         assert!((0x20..0x7f).all(|byte| us_key_for(byte).is_some()));
@@ -373,7 +391,11 @@ mod tests {
         assert_eq!(decoder.feed(key(54, 0)), None);
         assert_eq!(tap(&mut decoder, 58), None, "caps lock on");
         assert_eq!(tap(&mut decoder, 30), Some(KeyInput::Byte(b'A')));
-        assert_eq!(tap(&mut decoder, 2), Some(KeyInput::Byte(b'1')), "caps lock leaves digits");
+        assert_eq!(
+            tap(&mut decoder, 2),
+            Some(KeyInput::Byte(b'1')),
+            "caps lock leaves digits"
+        );
         assert_eq!(decoder.feed(key(42, 1)), None);
         assert_eq!(decoder.feed(key(30, 1)), Some(KeyInput::Byte(b'a')));
         assert_eq!(decoder.feed(key(42, 0)), None);
@@ -392,11 +414,18 @@ mod tests {
         assert_eq!(decoder.feed(key(36, 1)), Some(KeyInput::Unmapped), "Ctrl+J");
         assert_eq!(decoder.feed(key(29, 0)), None);
         assert_eq!(decoder.feed(key(56, 1)), None);
-        assert_eq!(decoder.feed(key(79, 1)), Some(KeyInput::Unmapped), "Alt+KP1");
+        assert_eq!(
+            decoder.feed(key(79, 1)),
+            Some(KeyInput::Unmapped),
+            "Alt+KP1"
+        );
         assert_eq!(decoder.feed(key(56, 0)), None);
         assert_eq!(tap(&mut decoder, 36), Some(KeyInput::Byte(b'j')));
         // Other event types (scan codes, LEDs) are not keys.
-        assert_eq!(decoder.feed(InputEvent::new(EventType::MISC.0, 4, 0x70004)), None);
+        assert_eq!(
+            decoder.feed(InputEvent::new(EventType::MISC.0, 4, 0x70004)),
+            None
+        );
     }
 
     #[test]
@@ -426,15 +455,32 @@ mod tests {
 
     #[test]
     fn records_split_anywhere_parse_whole() {
-        assert_eq!(INPUT_EVENT_SIZE, std::mem::size_of::<libc_input_event_probe::Probe>());
-        let stream: Vec<u8> = [raw(1, 1, 30, 1), raw(1, 0, 0, 0), raw(2, 1, 30, 0), raw(2, 4, 4, -5)].concat();
+        assert_eq!(
+            INPUT_EVENT_SIZE,
+            std::mem::size_of::<libc_input_event_probe::Probe>()
+        );
+        let stream: Vec<u8> = [
+            raw(1, 1, 30, 1),
+            raw(1, 0, 0, 0),
+            raw(2, 1, 30, 0),
+            raw(2, 4, 4, -5),
+        ]
+        .concat();
         for split in 0..stream.len() {
             let mut parser = InputEventParser::new();
             let mut seen = Vec::new();
             let (a, b) = stream.split_at(split);
-            parser.feed(a, &mut |event| seen.push((event.event_type().0, event.code(), event.value())));
-            parser.feed(b, &mut |event| seen.push((event.event_type().0, event.code(), event.value())));
-            assert_eq!(seen, vec![(1, 30, 1), (0, 0, 0), (1, 30, 0), (4, 4, -5)], "split at {split}");
+            parser.feed(a, &mut |event| {
+                seen.push((event.event_type().0, event.code(), event.value()))
+            });
+            parser.feed(b, &mut |event| {
+                seen.push((event.event_type().0, event.code(), event.value()))
+            });
+            assert_eq!(
+                seen,
+                vec![(1, 30, 1), (0, 0, 0), (1, 30, 0), (4, 4, -5)],
+                "split at {split}"
+            );
             assert!(parser.partial.is_empty());
         }
     }

@@ -145,12 +145,10 @@ impl ScanError {
     /// The Fluent message id of the resident-facing explanation.
     pub fn message_key(&self) -> &'static str {
         match self {
-            ScanError::Garbage { .. } | ScanError::InvalidUtf8 { .. } | ScanError::TooLong { .. } => {
-                "scan-error-unreadable"
-            }
-            ScanError::Incomplete { .. } | ScanError::Interrupted { .. } => {
-                "scan-error-incomplete"
-            }
+            ScanError::Garbage { .. }
+            | ScanError::InvalidUtf8 { .. }
+            | ScanError::TooLong { .. } => "scan-error-unreadable",
+            ScanError::Incomplete { .. } | ScanError::Interrupted { .. } => "scan-error-incomplete",
             ScanError::NotFound { .. }
             | ScanError::PermissionDenied { .. }
             | ScanError::Busy { .. }

@@ -199,7 +199,11 @@ impl fmt::Display for ScannerUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ScannerUri::Serial { path, baud, suffix } => {
-                write!(f, "serial:{path}?baud={baud}&suffix={}", suffix.serial_name())
+                write!(
+                    f,
+                    "serial:{path}?baud={baud}&suffix={}",
+                    suffix.serial_name()
+                )
             }
             ScannerUri::Hid { path, suffix } => {
                 let suffix = if *suffix == Suffix::Tab {
@@ -295,7 +299,8 @@ mod tests {
 
     #[test]
     fn bad_uris_say_why() {
-        let cases: [(&str, fn(&ScannerUriError) -> bool); 11] = [
+        type Expected = fn(&ScannerUriError) -> bool;
+        let cases: [(&str, Expected); 11] = [
             ("", |e| matches!(e, ScannerUriError::Empty)),
             ("   ", |e| matches!(e, ScannerUriError::Empty)),
             ("usb:/dev/usb/lp0", |e| {
@@ -304,25 +309,31 @@ mod tests {
             ("/dev/ttyACM0", |e| {
                 matches!(e, ScannerUriError::UnknownScheme { .. })
             }),
-            ("serial:", |e| matches!(e, ScannerUriError::MissingPath { .. })),
+            ("serial:", |e| {
+                matches!(e, ScannerUriError::MissingPath { .. })
+            }),
             ("hid:?suffix=tab", |e| {
                 matches!(e, ScannerUriError::MissingPath { .. })
             }),
-            ("serial:/dev/ttyS0?baud=fast", |e| {
-                matches!(e, ScannerUriError::InvalidBaud { value, .. } if value == "fast")
-            }),
+            (
+                "serial:/dev/ttyS0?baud=fast",
+                |e| matches!(e, ScannerUriError::InvalidBaud { value, .. } if value == "fast"),
+            ),
             ("serial:/dev/ttyS0?baud=300", |e| {
                 matches!(e, ScannerUriError::InvalidBaud { .. })
             }),
-            ("serial:/dev/ttyS0?parity=odd", |e| {
-                matches!(e, ScannerUriError::UnknownOption { option, .. } if option == "parity=odd")
-            }),
-            ("serial:/dev/ttyS0?suffix=cr&suffix=lf", |e| {
-                matches!(e, ScannerUriError::DuplicateOption { option, .. } if option == "suffix")
-            }),
-            ("hid:/dev/input/event3?suffix=crlf", |e| {
-                matches!(e, ScannerUriError::InvalidSuffix { value, .. } if value == "crlf")
-            }),
+            (
+                "serial:/dev/ttyS0?parity=odd",
+                |e| matches!(e, ScannerUriError::UnknownOption { option, .. } if option == "parity=odd"),
+            ),
+            (
+                "serial:/dev/ttyS0?suffix=cr&suffix=lf",
+                |e| matches!(e, ScannerUriError::DuplicateOption { option, .. } if option == "suffix"),
+            ),
+            (
+                "hid:/dev/input/event3?suffix=crlf",
+                |e| matches!(e, ScannerUriError::InvalidSuffix { value, .. } if value == "crlf"),
+            ),
         ];
         for (text, expected) in cases {
             let error = text.parse::<ScannerUri>().unwrap_err();
