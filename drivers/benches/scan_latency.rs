@@ -139,6 +139,9 @@ fn hid(iterations: usize) {
             if shift {
                 press(KeyCode::KEY_LEFTSHIFT, 0);
             }
+            // The kernel keeps 64 events per reader; let the scanner catch up as
+            // a real scanner's keystroke rate would.
+            wait_for_scanner_thread_to_sleep();
         }
         let start = Instant::now();
         press(KeyCode::KEY_ENTER, 1);
@@ -147,6 +150,32 @@ fn hid(iterations: usize) {
     }
     summary("64-byte code", samples);
     thread.stop().expect("stop");
+}
+
+/// Waits until the scanner thread sleeps in `poll` again: it has read every
+/// event queued so far.
+#[cfg(target_os = "linux")]
+fn wait_for_scanner_thread_to_sleep() {
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        let busy = std::fs::read_dir("/proc/self/task")
+            .expect("/proc/self/task")
+            .filter_map(Result::ok)
+            .any(|task| {
+                let path = task.path();
+                std::fs::read_to_string(path.join("comm"))
+                    .is_ok_and(|name| name.trim_end() == "code-scanner")
+                    && std::fs::read_to_string(path.join("stat")).is_ok_and(|stat| {
+                        stat.rsplit_once(')')
+                            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('S'))
+                    })
+            });
+        if !busy {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the scanner thread never slept");
+        std::thread::yield_now();
+    }
 }
 
 #[cfg(not(target_os = "linux"))]

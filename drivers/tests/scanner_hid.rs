@@ -97,7 +97,8 @@ impl VirtualScanner {
             .unwrap();
     }
 
-    /// Types `text` as the scanner would (`\r` is Enter).
+    /// Types `text` as the scanner would (`\r` is Enter), one report per key
+    /// change.
     fn type_text(&mut self, text: &str) {
         for byte in text.bytes() {
             let (key, shift) = us_key_for(byte).unwrap();
@@ -109,12 +110,46 @@ impl VirtualScanner {
             if shift {
                 self.press(KeyCode::KEY_LEFTSHIFT, 0);
             }
+            wait_for_scanner_threads_to_sleep();
         }
     }
 
     fn unplug(self) {
         std::fs::remove_file(&self.link).unwrap();
         drop(self.device);
+    }
+}
+
+/// Waits until every scanner thread of this process sleeps (in `poll`, or in its
+/// reopen backoff), so every event queued so far has been read. The kernel keeps
+/// 64 events per evdev reader and drops the whole queue (`SYN_DROPPED`) when it
+/// overflows; a real scanner's keystroke rate (a USB report per millisecond at
+/// most) leaves the reader time, a virtual one typing at memory speed on a busy
+/// machine must give it that time.
+fn wait_for_scanner_threads_to_sleep() {
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        let busy = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|task| {
+                let path = task.path();
+                std::fs::read_to_string(path.join("comm"))
+                    .is_ok_and(|name| name.trim_end() == "code-scanner")
+                    && std::fs::read_to_string(path.join("stat")).is_ok_and(|stat| {
+                        // "pid (comm) S ...": the state follows the last ')'.
+                        stat.rsplit_once(')')
+                            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('S'))
+                    })
+            });
+        if !busy {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the scanner thread never went back to waiting for input"
+        );
+        std::thread::yield_now();
     }
 }
 
