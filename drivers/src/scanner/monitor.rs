@@ -84,7 +84,7 @@ pub struct ScannerHandle {
 }
 
 impl ScannerHandle {
-    /// Makes [`Scanner::run`] return `Ok(())` soon (within [`READ_SLICE`], 100 ms,
+    /// Makes [`Scanner::run`] return `Ok(())` soon (within 100 ms
     /// while a scanner is connected; at once otherwise). Idempotent, non-blocking.
     pub fn cancel(&self) {
         self.shared.cancelled.store(true, Ordering::SeqCst);
