@@ -36,6 +36,15 @@ if ((${#missing[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The HID scanner tests drive a virtual USB scanner through uinput: load the module
+# where the kernel has one (the tests skip loudly where there is none).
+if [ ! -e /dev/uinput ] && command -v modprobe >/dev/null; then
+  uinput_sudo=""
+  if [ "$(id -u)" -ne 0 ]; then uinput_sudo="sudo"; fi
+  $uinput_sudo modprobe uinput 2>/dev/null ||
+    echo "setup: this kernel has no uinput module; the HID scanner tests will be skipped"
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "setup: Rust is not installed; see https://rustup.rs" >&2
   exit 1
