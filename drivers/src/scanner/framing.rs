@@ -6,7 +6,8 @@
 //! non-empty, valid UTF-8 and free of control characters; anything else becomes a
 //! typed [`ScanError`] and reading resumes cleanly with the next code.
 
-use super::{ScanError, ScannedCode, Suffix};
+use super::types::{ScanError, ScannedCode};
+use super::uri::Suffix;
 use zeroize::{Zeroize, Zeroizing};
 
 const CR: u8 = b'\r';

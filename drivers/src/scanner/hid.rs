@@ -7,9 +7,10 @@
 //! polls and reads the descriptor itself (`rustix`), so that the same code can be
 //! driven by any descriptor carrying `input_event` records (the tests use a socket).
 
+use super::framing::CodeFramer;
 use super::keyboard::{INPUT_EVENT_SIZE, InputEventParser, KeyDecoder, KeyInput};
-use super::monitor::{Chunk, ScanPort};
-use super::{CodeFramer, ScanError, ScannedCode};
+use super::port::{Chunk, ScanPort};
+use super::types::{ScanError, ScannedCode};
 use evdev::KeyCode;
 use evdev::raw_stream::RawDevice;
 use rustix::event::{PollFd, PollFlags, Timespec};

@@ -6,7 +6,10 @@
 //! the slice adds nothing to the time a code takes to arrive. While the device is
 //! away, the loop retries with a capped backoff and a cancel ends the wait at once.
 
-use super::{CodeFramer, ScanError, ScanEvent, ScannedCode, ScannerConfig, ScannerUri};
+use super::framing::CodeFramer;
+use super::port::{Chunk, ScanPort};
+use super::types::{ScanError, ScanEvent, ScannedCode, ScannerConfig};
+use super::uri::ScannerUri;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -21,33 +24,6 @@ const REOPEN_MIN: Duration = Duration::from_millis(100);
 const REOPEN_MAX: Duration = Duration::from_secs(1);
 /// Bytes read at once: 64 HID records, or a long burst from a serial scanner.
 const READ_BUFFER: usize = 64 * 24;
-
-/// What one wait for input gave.
-pub(super) enum Chunk {
-    /// Bytes in the start of the buffer.
-    Data(usize),
-    /// Nothing within the timeout.
-    Idle,
-    /// The device is gone or failed; it must be reopened.
-    Closed(ScanError),
-}
-
-/// An open scanner device.
-pub(super) trait ScanPort: Send {
-    /// Waits up to `timeout` for input and reads what is there.
-    fn read(&mut self, buffer: &mut [u8], timeout: Duration) -> Chunk;
-    /// Turns bytes read into framer input, reporting each code or rejection.
-    fn feed(
-        &mut self,
-        bytes: &[u8],
-        framer: &mut CodeFramer,
-        on_outcome: &mut dyn FnMut(Result<ScannedCode, ScanError>),
-    );
-    /// The device's own name, when it has one (HID).
-    fn description(&self) -> Option<String> {
-        None
-    }
-}
 
 /// Where a scanner stands, for a self-test or a status screen.
 #[derive(Clone, Debug, PartialEq, Eq)]

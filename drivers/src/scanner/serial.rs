@@ -2,8 +2,9 @@
 //! serial transport uses it too): exclusive open (`TIOCEXCL` and `flock` on
 //! Unix), raw mode, the configured baud rate, and reads with a deadline.
 
-use super::monitor::{Chunk, ScanPort};
-use super::{CodeFramer, ScanError, ScannedCode};
+use super::framing::CodeFramer;
+use super::port::{Chunk, ScanPort};
+use super::types::{ScanError, ScannedCode};
 use std::io::Read;
 use std::time::Duration;
 
