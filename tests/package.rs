@@ -782,9 +782,14 @@ fn debian_package_builds_installs_and_purges() {
     ) {
         return;
     }
+    // Durations go to the log (what this test adds to CI), never into assertions.
+    let started = Instant::now();
     let deb = build_deb();
+    eprintln!("{test}: package built in {:.1?}", started.elapsed());
     check_contents(&deb.path);
+    let linted = Instant::now();
     check_lintian(&deb.path);
+    eprintln!("{test}: lintian took {:.1?}", linted.elapsed());
     if !is_root() {
         assert!(
             !in_ci(),
@@ -793,5 +798,7 @@ fn debian_package_builds_installs_and_purges() {
         eprintln!("SKIPPED {test} (install and purge): not root");
         return;
     }
+    let installed = Instant::now();
     install_and_purge(&deb.path);
+    eprintln!("{test}: install and purge took {:.1?}", installed.elapsed());
 }
