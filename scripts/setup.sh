@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what estation needs on Debian 12 (bookworm) or newer: the PC/SC stack and
 # the virtual reader driver used by the tests, CJK fonts for the screens and the
-# printed paper, the X11/Wayland client libraries for the window, the display
-# servers and tools the real-window tests use (Xvfb, xwd and xdotool; the cage
-# Wayland kiosk compositor with Xwayland, and grim), and cargo-nextest. Safe to run
-# again: it only installs what is missing.
+# printed paper, the X11/Wayland client libraries for the window, libinput and libudev
+# for the console (linuxkms) backend, the display servers and tools the real-window
+# tests use (Xvfb, xwd and xdotool; the cage Wayland kiosk compositor with Xwayland,
+# and grim), the Debian packaging tools the package tests use (dpkg-dev, lintian,
+# systemd for systemd-analyze), cargo-nextest and cargo-deb. Safe to run again: it
+# only installs what is missing.
 set -euo pipefail
 
 packages=(
@@ -13,8 +15,10 @@ packages=(
   fonts-noto-cjk fonts-wqy-microhei fontconfig libfontconfig1-dev
   libxkbcommon-dev libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   libwayland-client0 libwayland-cursor0
+  libinput-dev libudev-dev
   xvfb xauth x11-apps xdotool
   cage xwayland grim
+  dpkg-dev binutils lintian systemd
 )
 
 missing=()
@@ -52,4 +56,10 @@ fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install cargo-nextest --locked
+fi
+# Pinned: the package tests hand cargo-deb the debug binaries the test run built
+# (`--profile dev --no-build`), which this version accepts with a warning.
+if ! cargo deb --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-deb"
+  cargo install cargo-deb --locked --version 3.8.0
 fi
