@@ -28,6 +28,11 @@ enum Command {
     Run {
         #[arg(long)]
         config: PathBuf,
+        /// Check the configuration (the file, the token, the trust anchors, the
+        /// printer address, the data folder) and exit: 0 when it is usable, 78 with
+        /// every problem named otherwise.
+        #[arg(long)]
+        check_config: bool,
     },
     /// Render screens to PNG without a display.
     Screenshot(cli::screenshot::ScreenshotArgs),
@@ -58,7 +63,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => cli::demo::run(args, offset),
-        Command::Run { config } => cli::run::run(&config, offset)
+        Command::Run {
+            config,
+            check_config: true,
+        } => Ok(cli::run::check_config(&config)),
+        Command::Run { config, .. } => cli::run::run(&config, offset)
             .with_context(|| format!("running with configuration {}", config.display())),
         Command::Screenshot(args) => cli::screenshot::run(args),
         Command::Card(command) => cli::card::run(command),

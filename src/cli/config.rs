@@ -45,6 +45,11 @@ pub struct DisplayConfig {
     pub width: u32,
     #[serde(default = "default_height")]
     pub height: u32,
+    /// How far the picture is turned clockwise to suit the panel's mounting: 0, 90,
+    /// 180 or 270. The package's display set-up applies it to the console backend
+    /// (`SLINT_KMS_ROTATION`), cage (`-r`) and touch input alike.
+    #[serde(default)]
+    pub rotation: u16,
 }
 
 impl Default for DisplayConfig {
@@ -53,6 +58,7 @@ impl Default for DisplayConfig {
             fullscreen: default_fullscreen(),
             width: default_width(),
             height: default_height(),
+            rotation: 0,
         }
     }
 }
@@ -128,6 +134,9 @@ impl LocalConfig {
             || !(320..=8192).contains(&config.display.height)
         {
             return Err(invalid("display size must be 320..8192 pixels per side"));
+        }
+        if ![0, 90, 180, 270].contains(&config.display.rotation) {
+            return Err(invalid("display rotation must be 0, 90, 180 or 270"));
         }
         Ok(config)
     }

@@ -53,6 +53,10 @@ pub struct DemoArgs {
     /// Print `first-frame-ms N` once the first frame is on screen, and go on.
     #[arg(long, hide = true)]
     pub report_first_frame: bool,
+    /// Fault injection for watchdog tests: block the UI thread for good this many
+    /// seconds after start (the background runtime keeps running).
+    #[arg(long, hide = true)]
+    pub stall_ui_after: Option<u64>,
 }
 
 pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> {
@@ -154,6 +158,14 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             card_reader: !args.no_card_reader,
             window,
         };
+        if let Some(seconds) = args.stall_ui_after {
+            slint::Timer::single_shot(Duration::from_secs(seconds), || {
+                tracing::warn!("demo: the UI thread stalls now, on request");
+                loop {
+                    std::thread::park();
+                }
+            });
+        }
         let clock: Arc<dyn Clock> = match at {
             Some(at) => Arc::new(PinnedWallClock::new(at)),
             None => Arc::new(SystemClock::new(offset)),

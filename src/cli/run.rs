@@ -24,8 +24,79 @@ use crate::ops::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
 use crate::session::Timeouts;
 use crate::ui_bridge::runtime::{FirstFrame, KioskSetup, run_windowed};
 
+/// The exit status for a configuration the kiosk cannot run with (`EX_CONFIG`):
+/// the service unit does not restart on it, since a restart cannot mend a file.
+pub const EXIT_CONFIG: u8 = 78;
+
+/// Everything wrong with the configuration at `path`, each named once.
+pub fn config_problems(path: &Path) -> Result<LocalConfig, Vec<String>> {
+    // The loader's errors name the file already; the checks below add it.
+    let config = LocalConfig::load(path).map_err(|error| vec![error.to_string()])?;
+    let shown = path.display();
+    let mut problems = Vec::new();
+    if let Err(error) = config.token() {
+        problems.push(format!(
+            "{shown}: token_file: {error} (estation enroll writes it)"
+        ));
+    } else if config.token().is_ok_and(|t| t.is_empty()) {
+        problems.push(format!(
+            "{shown}: token_file: {} is empty",
+            config.token_file.display()
+        ));
+    }
+    if let Err(error) = TrustAnchors::from_files(&config.config_keys) {
+        problems.push(format!("{shown}: config_keys: {error}"));
+    }
+    if let Err(error) = config
+        .printer
+        .parse::<estation_drivers::print::PrinterUri>()
+    {
+        problems.push(format!("{shown}: printer: {error}"));
+    }
+    if let Err(error) = std::fs::create_dir_all(&config.data_dir) {
+        problems.push(format!(
+            "{shown}: data_dir: {} cannot be created: {error}",
+            config.data_dir.display()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems)
+    }
+}
+
+/// `estation run --check-config`: names every problem once.
+pub fn check_config(path: &Path) -> ExitCode {
+    match config_problems(path) {
+        Ok(config) => {
+            println!(
+                "{}: usable (kiosk {}, central service {})",
+                path.display(),
+                config.kiosk_id,
+                config.central_url
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("{problem}");
+            }
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
 pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCode> {
-    let config = LocalConfig::load(config_path)?;
+    let config = match config_problems(config_path) {
+        Ok(config) => config,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("estation: {problem}");
+            }
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    };
     let token = config.token()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;

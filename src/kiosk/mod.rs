@@ -160,6 +160,11 @@ pub struct Kiosk {
     degraded: bool,
     /// The last catalogue load could not reach the central service.
     offline: bool,
+    /// Since when the central service has been out of reach, for the service
+    /// manager's status line.
+    offline_since: Option<OffsetDateTime>,
+    /// The last print's failure (a message key), until a print succeeds.
+    printer_problem: Option<String>,
     /// The configuration bundle version whose timeouts are in force.
     applied_bundle: Option<u64>,
     base_timeouts: Timeouts,
@@ -205,6 +210,8 @@ impl Kiosk {
             on_screen_card,
             degraded: false,
             offline: false,
+            offline_since: None,
+            printer_problem: None,
             applied_bundle: None,
             base_timeouts: timeouts_base,
             in_flight: 0,
@@ -248,7 +255,100 @@ impl Kiosk {
 
     pub fn tick(&mut self) {
         self.apply_bundle();
+        self.follow_connectivity();
         self.event(Event::Tick);
+    }
+
+    /// Deliveries failing in a row (heartbeats go out every few minutes even with
+    /// nobody at the kiosk) or a catalogue that could not load mean the central
+    /// service is out of reach.
+    fn follow_connectivity(&mut self) {
+        let outbox = *self.backend.outbox.status().borrow();
+        let unreachable = self.offline || outbox.consecutive_failures > 0;
+        match (unreachable, self.offline_since) {
+            (true, None) => self.offline_since = Some(self.clock.wall()),
+            (false, Some(_)) => self.offline_since = None,
+            _ => {}
+        }
+    }
+
+    /// The status line the service manager shows (`systemctl status`): "serving",
+    /// or "degraded: " and what is wrong, in a technician's words. Never anything
+    /// about the resident at the screen.
+    pub fn service_status(&self) -> String {
+        let mut problems = Vec::new();
+        if let Some(since) = self.offline_since {
+            problems.push(format!(
+                "central service unreachable since {:02}:{:02}",
+                since.hour(),
+                since.minute()
+            ));
+        }
+        if let Some(key) = &self.printer_problem {
+            let what = match key.as_str() {
+                "print-error-paper-out" => "paper out",
+                "print-error-cover-open" => "cover open",
+                "print-error-offline" => "not answering",
+                "print-error-jammed" => "jammed or cutter fault",
+                "print-error-needs-staff" | "print-error-outcome-unknown" => {
+                    "a job waits for a technician"
+                }
+                _ => "last job failed",
+            };
+            problems.push(format!("printer {what}"));
+        }
+        let outbox = *self.backend.outbox.status().borrow();
+        if outbox.sender_failures > 0 {
+            problems.push("outbox sender failing on its database".into());
+        } else if outbox.backlog > 0 && outbox.consecutive_failures > 0 {
+            problems.push(match outbox.backlog {
+                1 => "1 request waiting to be sent".to_owned(),
+                n => format!("{n} requests waiting to be sent"),
+            });
+        }
+        if outbox.rejected > 0 {
+            problems.push(match outbox.rejected {
+                1 => "1 request refused by the service".to_owned(),
+                n => format!("{n} requests refused by the service"),
+            });
+        }
+        if problems.is_empty() {
+            "serving".into()
+        } else {
+            format!("degraded: {}", problems.join(", "))
+        }
+    }
+
+    /// Keeps the last print's outcome for the status line and the heartbeat.
+    fn note_print(&mut self, result: &Result<(), Fault>) {
+        let problem = match result {
+            Ok(()) => None,
+            Err(fault) if fault.message_key.starts_with("print-error-") => {
+                Some(fault.message_key.to_owned())
+            }
+            Err(_) => None,
+        };
+        if problem != self.printer_problem {
+            if let Some(board) = self
+                .backend
+                .maintenance
+                .as_ref()
+                .and_then(|m| m.board.as_ref())
+            {
+                board.set_device(wire::DeviceHealth {
+                    device: "printer".into(),
+                    status: if problem.is_some() {
+                        wire::DeviceStatus::Error
+                    } else {
+                        wire::DeviceStatus::Ok
+                    },
+                    detail: problem
+                        .as_deref()
+                        .map(|key| key.trim_start_matches("print-error-").to_owned()),
+                });
+            }
+            self.printer_problem = problem;
+        }
     }
 
     fn bundle(&self) -> Option<Arc<crate::ops::bundle::ConfigBundle>> {
@@ -302,7 +402,12 @@ impl Kiosk {
 
     pub fn message(&mut self, message: Message) {
         match message {
-            Message::Session(event) => self.event(event),
+            Message::Session(event) => {
+                if let Event::PrintFinished(result) = &event {
+                    self.note_print(result);
+                }
+                self.event(event)
+            }
             Message::Catalogue(result) => {
                 let entries = match result {
                     Ok(catalogue) => {

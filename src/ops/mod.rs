@@ -7,3 +7,4 @@ pub mod heartbeat;
 pub mod maintenance;
 pub mod maintenance_port;
 pub mod selftest;
+pub mod service;

@@ -1,7 +1,7 @@
 //! Running the kiosk: the windowed event loop, the headless script loop, and the
 //! card monitor thread that feeds both.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -106,6 +106,7 @@ pub fn run_windowed(
             });
         });
     });
+    let runtime_handle = setup.runtime.clone();
     let (app, mailbox) = App::new(AppOptions {
         backend: setup.backend,
         runtime: setup.runtime,
@@ -114,12 +115,17 @@ pub fn run_windowed(
         on_screen_card: setup.on_screen_card.clone(),
         wake,
     })?;
+    // The first frame that counts (READY, the start-up report) is one at the
+    // window's final size: a bare X server first shows winit's default size.
+    let final_size = Rc::new(Cell::new(FinalSize::Pending));
     match setup.window {
-        WindowSize::Fixed { width, height } => app
-            .ui
-            .window()
-            .set_size(slint::PhysicalSize::new(width, height)),
-        WindowSize::FillOutput => fill_output(&app.ui),
+        WindowSize::Fixed { width, height } => {
+            app.ui
+                .window()
+                .set_size(slint::PhysicalSize::new(width, height));
+            final_size.set(FinalSize::Exactly(width, height));
+        }
+        WindowSize::FillOutput => fill_output(&app.ui, final_size.clone()),
     }
     let app = Rc::new(app);
     UI_APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
@@ -132,6 +138,7 @@ pub fn run_windowed(
     // One tick a second drives the clock on screen and the idle timeout; nothing
     // else wakes the UI thread while the kiosk waits.
     let ticker = slint::Timer::default();
+    let status_timer = slint::Timer::default();
     let weak = Rc::downgrade(&app);
     ticker.start(
         slint::TimerMode::Repeated,
@@ -143,12 +150,18 @@ pub fn run_windowed(
         },
     );
 
-    if first_frame != FirstFrame::Ignore {
+    // The service manager (systemd) and the start-up benchmark both learn of
+    // the first frame once it has been handed to the display.
+    let service = crate::ops::service::ServiceManager::from_environment().map(Rc::new);
+    let liveness = crate::ops::service::Liveness::watch(&runtime_handle);
+    {
+        let service = service.clone();
         let started = std::time::Instant::now();
-        let mut reported = false;
-        let result = app.ui.window().set_rendering_notifier(move |state, _| {
-            if matches!(state, slint::RenderingState::AfterRendering) && !reported {
-                reported = true;
+        on_first_presented_frame(&app.ui, final_size, move || {
+            if let Some(service) = &service {
+                service.ready();
+            }
+            if first_frame != FirstFrame::Ignore {
                 println!("first-frame-ms {}", started.elapsed().as_millis());
                 use std::io::Write;
                 let _ = std::io::stdout().flush();
@@ -157,25 +170,36 @@ pub fn run_windowed(
                 }
             }
         });
-        if result.is_err() {
-            // The software renderer has no rendering notifier: report at the
-            // first turn of the event loop after the window is shown, the turn in
-            // which winit delivers the window's first redraw.
-            slint::Timer::single_shot(Duration::ZERO, move || {
-                let _ = slint::invoke_from_event_loop(move || {
-                    println!("first-frame-ms {}", started.elapsed().as_millis());
-                    use std::io::Write;
-                    let _ = std::io::stdout().flush();
-                    if first_frame == FirstFrame::ReportAndQuit {
-                        let _ = slint::quit_event_loop();
-                    }
-                });
+    }
+    // Pings come from this (the UI) thread: a frozen UI or controller stops them.
+    let watchdog = slint::Timer::default();
+    if let Some(service) = &service {
+        if let Some(interval) = service.ping_interval() {
+            let service = service.clone();
+            service.ping_if_alive(&liveness);
+            watchdog.start(slint::TimerMode::Repeated, interval, move || {
+                service.ping_if_alive(&liveness);
             });
         }
+        let status_service = service.clone();
+        let weak = Rc::downgrade(&app);
+        status_timer.start(
+            slint::TimerMode::Repeated,
+            Duration::from_secs(1),
+            move || {
+                if let Some(app) = weak.upgrade() {
+                    status_service.status(&app.kiosk().service_status());
+                }
+            },
+        );
     }
 
     app.ui.show()?;
     let result = slint::run_event_loop();
+    if let Some(service) = &service {
+        service.stopping();
+    }
+    drop((watchdog, status_timer));
     if let Some(monitor) = monitor {
         monitor.cancel();
     }
@@ -183,19 +207,76 @@ pub fn run_windowed(
     result.map_err(RuntimeError::from)
 }
 
+/// Calls `then` once, after the window's first frame has been drawn and handed to
+/// the display (not merely after an event-loop turn). With the winit backend this
+/// follows the first redraw; elsewhere the renderer's notifier, or the first turn
+/// of the event loop where there is none.
+fn on_first_presented_frame(
+    ui: &crate::ui_bridge::AppWindow,
+    final_size: Rc<Cell<FinalSize>>,
+    then: impl FnOnce() + 'static,
+) {
+    use slint::winit_030::{EventResult, WinitWindowAccessor, winit};
+    let then = Rc::new(RefCell::new(Some(then)));
+    // The winit backend unless SLINT_BACKEND names another (linuxkms on the console).
+    let winit = std::env::var("SLINT_BACKEND")
+        .map_or(true, |name| name.is_empty() || name.starts_with("winit"));
+    if winit {
+        let pending = then.clone();
+        ui.window().on_winit_window_event(move |window, event| {
+            let size = window.size();
+            let at_final_size = match final_size.get() {
+                FinalSize::Pending => false,
+                FinalSize::Any => true,
+                FinalSize::Exactly(width, height) => size.width == width && size.height == height,
+            };
+            if matches!(event, winit::event::WindowEvent::RedrawRequested)
+                && at_final_size
+                && let Some(then) = pending.borrow_mut().take()
+            {
+                // A timer fires after this event is handled, that is after the frame
+                // is drawn and handed to the display.
+                slint::Timer::single_shot(Duration::ZERO, then);
+            }
+            EventResult::Propagate
+        });
+        return;
+    }
+    let pending = then.clone();
+    let notified = ui.window().set_rendering_notifier(move |state, _| {
+        if matches!(state, slint::RenderingState::AfterRendering)
+            && let Some(then) = pending.borrow_mut().take()
+        {
+            then();
+        }
+    });
+    if notified.is_err() {
+        slint::Timer::single_shot(Duration::ZERO, move || {
+            if let Some(then) = then.borrow_mut().take() {
+                then();
+            }
+        });
+    }
+}
+
 /// Makes the window cover its output. Window managers and Wayland compositors honour
 /// the full-screen request; a bare X server (a kiosk started with `xinit`) has
 /// nobody to honour it, so the window is also sized to its monitor once it exists.
-fn fill_output(ui: &crate::ui_bridge::AppWindow) {
+/// `target` learns the window's final size once it is known.
+fn fill_output(ui: &crate::ui_bridge::AppWindow, target: Rc<Cell<FinalSize>>) {
     use slint::winit_030::WinitWindowAccessor;
     ui.window().set_fullscreen(true);
     let weak = ui.as_weak();
-    let sized = slint::spawn_local(async move {
+    let known = target.clone();
+    let spawned = slint::spawn_local(async move {
+        // Whatever happens below, a frame of any size counts from then on.
+        let _settled = SettleOnDrop(known.clone());
         let Some(ui) = weak.upgrade() else { return };
         let Ok(winit_window) = ui.window().winit_window().await else {
             return;
         };
         let Some(monitor) = winit_window.current_monitor() else {
+            ui.window().request_redraw();
             return;
         };
         let size = monitor.size();
@@ -207,11 +288,36 @@ fn fill_output(ui: &crate::ui_bridge::AppWindow) {
         );
         ui.window()
             .set_position(slint::PhysicalPosition::new(position.x, position.y));
+        known.set(FinalSize::Exactly(size.width, size.height));
         ui.window()
             .set_size(slint::PhysicalSize::new(size.width, size.height));
+        // A frame at the final size follows even where the size did not change.
+        ui.window().request_redraw();
     });
-    if let Err(error) = sized {
+    if let Err(error) = spawned {
         tracing::warn!(%error, "the window could not be sized to its output");
+        target.set(FinalSize::Any);
+    }
+}
+
+/// The size of the window's first frame that counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FinalSize {
+    /// Not known yet: the window is still being sized.
+    Pending,
+    Exactly(u32, u32),
+    /// Whatever the window system gives.
+    Any,
+}
+
+/// Settles a still pending size when dropped, however the task holding it ends.
+struct SettleOnDrop(Rc<Cell<FinalSize>>);
+
+impl Drop for SettleOnDrop {
+    fn drop(&mut self) {
+        if self.0.get() == FinalSize::Pending {
+            self.0.set(FinalSize::Any);
+        }
     }
 }
 
