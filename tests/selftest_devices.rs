@@ -190,7 +190,20 @@ async fn a_healthy_kiosk_passes_and_prints_its_test_page() {
         ..SelftestContext::default()
     })
     .await;
-    assert_eq!(report.status, Status::Pass, "{report:#?}");
+    // Everything this kiosk has passes; what it was not given (card reader,
+    // outbox, bundle) is listed as not configured, a warning.
+    assert_eq!(report.status, Status::Warn, "{report:#?}");
+    for check in &report.checks {
+        match check.id.as_str() {
+            "card-reader" | "card-read" | "outbox" | "config" => {
+                assert_eq!(
+                    (check.status, check.code.as_str()),
+                    (Status::Warn, "not-configured")
+                )
+            }
+            _ => assert_eq!(check.status, Status::Pass, "{check:?}"),
+        }
+    }
     assert!(
         printer.bands_received() > 0,
         "the test page reached the printer"
@@ -229,10 +242,12 @@ async fn a_healthy_kiosk_passes_and_prints_its_test_page() {
     );
 
     // Warnings alone do not fail the CLI.
+    let data = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_estation"))
         .args(["selftest", "--no-card-reader", "--printer"])
         .arg(printer.uri())
-        .args(["--central", central.base_url()])
+        .args(["--central", central.base_url(), "--data"])
+        .arg(data.path())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -314,7 +329,15 @@ async fn the_virtual_reader_without_a_card_fails_the_read_and_with_one_passes() 
         status_of(&report, "card-read"),
         (Status::Warn, "no-card".into())
     );
-    assert!(!report.failed());
+    // No card to read is a warning, not a failure (the rest of this context is
+    // not configured, which fails on its own).
+    assert!(
+        report
+            .checks
+            .iter()
+            .filter(|c| c.id.starts_with("card"))
+            .all(|c| c.status != Status::Fail)
+    );
 
     let events = Events::start();
     let card = InsertedCard::insert(VirtualCardSpec::social_security(
@@ -347,4 +370,113 @@ async fn the_virtual_reader_without_a_card_fails_the_read_and_with_one_passes() 
         status_of(&report, "card-reader"),
         (Status::Fail, "no-reader".into())
     );
+}
+
+/// A kiosk fresh from the package, with no configuration, no reader and no
+/// printer: the report still lists every check, each saying what to do.
+#[test]
+fn a_fresh_kiosk_lists_every_check_with_the_next_step() {
+    let out = Command::new(env!("CARGO_BIN_EXE_estation"))
+        .args(["selftest", "--json", "--no-card-reader"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an unconfigured kiosk does not pass");
+    let report: SelftestReport = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "card-reader",
+            "card-read",
+            "printer",
+            "central",
+            "clock",
+            "disk",
+            "outbox",
+            "config",
+            "display"
+        ]
+    );
+    for check in &report.checks {
+        assert_ne!(check.status, Status::Pass, "{check:?}");
+        assert!(
+            check.action.as_deref().is_some_and(|a| !a.is_empty()),
+            "{check:?}"
+        );
+    }
+    assert_eq!(
+        status_of(&report, "printer"),
+        (Status::Fail, "not-configured".into())
+    );
+    assert_eq!(
+        status_of(&report, "central"),
+        (Status::Fail, "not-configured".into())
+    );
+    let central = report.checks.iter().find(|c| c.id == "central").unwrap();
+    assert!(
+        central
+            .action
+            .as_deref()
+            .unwrap()
+            .contains("estation enroll")
+    );
+}
+
+/// The self-test looks for the bundle where the kiosk keeps it: a kiosk's real
+/// data folder, its configuration file and trust anchor.
+#[test]
+fn the_self_test_finds_the_bundle_in_force_in_the_kiosks_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_estation");
+    let key = dir.path().join("admin");
+    let status = Command::new(bin)
+        .args(["admin", "keygen", "--out"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let signed = dir.path().join("bundle.json");
+    let status = Command::new(bin)
+        .args(["admin", "sign"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/config/example.toml"))
+        .arg("--key")
+        .arg(&key)
+        .arg("--out")
+        .arg(&signed)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let data = dir.path().join("state");
+    let public = key.with_extension("pub");
+    let store = estation::ops::bundle::BundleStore::open(
+        &data.join(estation::ops::bundle::store::BUNDLE_FOLDER),
+        estation::ops::bundle::TrustAnchors::from_files(std::slice::from_ref(&public)).unwrap(),
+    )
+    .unwrap();
+    store.apply(&std::fs::read(&signed).unwrap()).unwrap();
+    let version = store.current_version().unwrap();
+    drop(store);
+    std::fs::write(dir.path().join("token"), "t").unwrap();
+    let config = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "kiosk_id = \"k1\"\ncentral_url = \"http://127.0.0.1:9\"\ntoken_file = \"{}\"\nprinter = \"file:{}\"\ndata_dir = \"{}\"\nconfig_keys = [\"{}\"]\n",
+            dir.path().join("token").display(),
+            dir.path().join("printed").display(),
+            data.display(),
+            public.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(bin)
+        .args(["selftest", "--json", "--no-card-reader", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let report: SelftestReport = serde_json::from_slice(&out.stdout).unwrap();
+    let check = report.checks.iter().find(|c| c.id == "config").unwrap();
+    assert_eq!(check.status, Status::Pass, "{check:?}");
+    assert!(check.reason.contains(&format!("v{version}")), "{check:?}");
+    assert_eq!(report.config_version, Some(version));
 }

@@ -242,7 +242,7 @@ impl DemoEnvironment {
         let bytes = serde_json::to_vec(&signed).map_err(|e| bad(&e))?;
         let store = Arc::new(
             BundleStore::open(
-                &self.data.join("config"),
+                &self.data.join(crate::ops::bundle::store::BUNDLE_FOLDER),
                 TrustAnchors::new(vec![key.verifying_key()]),
             )
             .map_err(|e| bad(&e))?,

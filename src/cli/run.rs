@@ -124,7 +124,12 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
     )?;
     // Signed configuration: the last good bundle on disk, kept fresh by the poller.
     let trust = TrustAnchors::from_files(&config.config_keys)?;
-    let store = Arc::new(BundleStore::open(&config.data_dir.join("config"), trust)?);
+    let store = Arc::new(BundleStore::open(
+        &config
+            .data_dir
+            .join(crate::ops::bundle::store::BUNDLE_FOLDER),
+        trust,
+    )?);
     let poller = {
         let _guard = runtime.enter();
         spawn_config_poller(

@@ -124,9 +124,13 @@ fn context(args: &SelftestArgs) -> anyhow::Result<SelftestContext> {
     let (outbox, bundle) = match &data_dir {
         Some(dir) => {
             let outbox_path = dir.join("outbox.sqlite");
-            // Only look at an outbox that exists; a self-test creates nothing.
+            // Only look at an outbox that exists; a self-test creates nothing. Its
+            // key is where the kiosk's configuration says.
             let outbox = if outbox_path.exists() {
-                Some(Arc::new(Outbox::open(&outbox_path)?))
+                Some(Arc::new(match &local {
+                    Some(config) => Outbox::open_with_key(&outbox_path, &config.outbox_key_path())?,
+                    None => Outbox::open(&outbox_path)?,
+                }))
             } else {
                 None
             };
@@ -134,7 +138,7 @@ fn context(args: &SelftestArgs) -> anyhow::Result<SelftestContext> {
                 .as_ref()
                 .map(|c| c.config_keys.clone())
                 .unwrap_or_default();
-            let bundle_dir = dir.join("bundle");
+            let bundle_dir = dir.join(crate::ops::bundle::store::BUNDLE_FOLDER);
             let bundle = if bundle_dir.exists() {
                 Some(Arc::new(BundleStore::open(
                     &bundle_dir,

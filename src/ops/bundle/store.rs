@@ -23,6 +23,10 @@ const CURRENT: &str = "current.json";
 const PREVIOUS: &str = "previous.json";
 const TEMP_SUFFIX: &str = ".tmp";
 
+/// The folder of a kiosk's data directory that holds its bundles: one name for
+/// the kiosk, its self-test and the documentation.
+pub const BUNDLE_FOLDER: &str = "config";
+
 /// What [`BundleStore::apply`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApplyOutcome {

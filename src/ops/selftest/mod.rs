@@ -16,6 +16,85 @@ pub use model::{
 
 use time::OffsetDateTime;
 
+/// Every check a kiosk needs, in report order, and what to do when the kiosk is
+/// not set up for it: a fresh kiosk's report names every step still to take.
+const EXPECTED: [(&str, Status, &str); 9] = [
+    (
+        "card-reader",
+        Status::Warn,
+        "this kiosk is set up without a card reader; connect one and run the self-test without --no-card-reader",
+    ),
+    (
+        "card-read",
+        Status::Warn,
+        "reading a card was not tested: connect a reader, insert a card and run the self-test again",
+    ),
+    (
+        "printer",
+        Status::Fail,
+        "set `printer` in /etc/estation/kiosk.toml (docs/deployment.md) or pass --printer",
+    ),
+    (
+        "central",
+        Status::Fail,
+        "enroll the kiosk: estation enroll --central URL --code CODE",
+    ),
+    (
+        "clock",
+        Status::Warn,
+        "the clock is compared with the central service's: enroll the kiosk first",
+    ),
+    (
+        "disk",
+        Status::Fail,
+        "set `data_dir` in /etc/estation/kiosk.toml or pass --data",
+    ),
+    (
+        "outbox",
+        Status::Warn,
+        "the outbox appears once the kiosk has run (estation run); nothing is waiting",
+    ),
+    (
+        "config",
+        Status::Warn,
+        "the kiosk fetches its signed configuration after enrollment; publish a bundle for it",
+    ),
+    (
+        "display",
+        Status::Warn,
+        "run the display test from maintenance mode on the kiosk's screen",
+    ),
+];
+
+/// Adds a `not-configured` check for every expected check the context could not
+/// run, so that nothing silently disappears from the report.
+fn add_missing_checks(all: &mut Vec<Check>, ctx: &SelftestContext) {
+    for (id, status, action) in EXPECTED {
+        if all.iter().any(|c| c.id == id) {
+            continue;
+        }
+        let reason = match id {
+            "card-read" if ctx.card.is_some() => {
+                "not tested: the card reader check did not get that far".to_owned()
+            }
+            _ => format!("{id}: not configured on this kiosk"),
+        };
+        let check = match status {
+            Status::Fail => Check::fail(id, "not-configured", reason, action),
+            _ => Check::warn(id, "not-configured", reason, action),
+        };
+        all.push(check);
+    }
+    // Report order: the expected checks first, in their order, then any others.
+    let position = |id: &str| {
+        EXPECTED
+            .iter()
+            .position(|(e, _, _)| *e == id)
+            .unwrap_or(usize::MAX)
+    };
+    all.sort_by_key(|c| position(&c.id));
+}
+
 /// Runs every check of `ctx`. Device I/O runs on the blocking pool; the
 /// network checks run alongside. Never panics, whatever the devices answer.
 pub async fn run_selftest(ctx: &SelftestContext) -> SelftestReport {
@@ -66,6 +145,7 @@ pub async fn run_selftest(ctx: &SelftestContext) -> SelftestReport {
         all.push(checks::config(store, OffsetDateTime::now_utc()));
     }
     all.push(checks::display(&ctx.display));
+    add_missing_checks(&mut all, ctx);
     let status = all.iter().map(|c| c.status).max().unwrap_or(Status::Pass);
     SelftestReport {
         schema: REPORT_SCHEMA,
