@@ -5,8 +5,10 @@
 # for the console (linuxkms) backend, the display servers and tools the real-window
 # tests use (Xvfb, xwd and xdotool; the cage Wayland kiosk compositor with Xwayland,
 # and grim), the Debian packaging tools the package tests use (dpkg-dev, lintian,
-# systemd for systemd-analyze), cargo-nextest and cargo-deb. Safe to run again: it
-# only installs what is missing.
+# systemd for systemd-analyze), PostgreSQL (the central service's tests start their
+# own throwaway server from it), cargo-nextest, cargo-deb, and schemathesis from PyPI
+# in a virtual environment (the central service's property-based API test). Safe to
+# run again: it only installs what is missing.
 set -euo pipefail
 
 packages=(
@@ -19,6 +21,7 @@ packages=(
   xvfb xauth x11-apps xdotool
   cage xwayland grim
   dpkg-dev binutils lintian systemd
+  postgresql python3-venv
 )
 
 missing=()
@@ -62,4 +65,14 @@ fi
 if ! cargo deb --version >/dev/null 2>&1; then
   echo "setup: installing cargo-deb"
   cargo install cargo-deb --locked --version 3.8.0
+fi
+
+# The property-based API tester, pinned, in its own virtual environment (the
+# central service's tests look for it there).
+schemathesis_version="4.32.5"
+venv="${ESTATION_TOOLS_VENV:-${HOME:-/root}/.cache/estation/venv}"
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$schemathesis_version"; then
+  echo "setup: installing schemathesis $schemathesis_version into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi

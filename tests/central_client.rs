@@ -91,7 +91,19 @@ async fn every_call_of_the_client_works_against_the_reference_server() {
         .origin_certificate_document("CO2025440100003", "4401960003")
         .await
         .unwrap();
-    assert_eq!(form.verification_code, "R2544010000003");
+    // The paper carries an unguessable verification code; the certificate
+    // number is printed too but verifies nothing.
+    assert_ne!(form.verification_code, "R2544010000003");
+    assert!(
+        form.subtitle
+            .as_deref()
+            .is_some_and(|s| s.contains("R2544010000003"))
+    );
+    let verified = api
+        .verify_certificate(&form.verification_code)
+        .await
+        .unwrap();
+    assert_eq!(verified.document, form);
 
     let progress = api.application_progress("SQ2025060100012").await.unwrap();
     assert_eq!(progress.status, ApplicationStatus::UnderReview);

@@ -1421,6 +1421,16 @@ pub enum ProblemCode {
     IdempotencyKeyMissing,
     IdempotencyKeyReused,
     PayloadTooLarge,
+    /// A public route asked too often from one address; see `Retry-After`.
+    TooManyRequests,
+    /// The route exists, but not with this method.
+    MethodNotAllowed,
+    /// An enrollment code nobody issued (or mistyped).
+    EnrollmentCodeUnknown,
+    /// An enrollment code that has enrolled a kiosk already: codes are single-use.
+    EnrollmentCodeUsed,
+    /// An enrollment code past its time limit.
+    EnrollmentCodeExpired,
     Internal,
     /// A code this build does not know yet (newer server).
     #[serde(other)]
@@ -1445,6 +1455,11 @@ impl ProblemCode {
             ProblemCode::IdempotencyKeyMissing => "idempotency-key-missing",
             ProblemCode::IdempotencyKeyReused => "idempotency-key-reused",
             ProblemCode::PayloadTooLarge => "payload-too-large",
+            ProblemCode::TooManyRequests => "too-many-requests",
+            ProblemCode::MethodNotAllowed => "method-not-allowed",
+            ProblemCode::EnrollmentCodeUnknown => "enrollment-code-unknown",
+            ProblemCode::EnrollmentCodeUsed => "enrollment-code-used",
+            ProblemCode::EnrollmentCodeExpired => "enrollment-code-expired",
             ProblemCode::Internal => "internal",
             ProblemCode::Unknown => "unknown",
         }
@@ -1525,6 +1540,52 @@ pub struct PublishedBundle {
     pub published_by: String,
     /// Registered kiosks the selector matches at publication.
     pub matched_kiosks: Vec<String>,
+}
+
+/// An administrator's request for a one-time enrollment code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentCodeRequest {
+    /// The id the kiosk will have, e.g. "binjiang-03" (1 to 64 characters).
+    #[schema(example = "binjiang-03")]
+    pub kiosk_id: String,
+    /// How long the code stays usable, in seconds (1 minute to 30 days).
+    #[schema(example = 86400)]
+    pub ttl_secs: u64,
+    /// Public keys, besides the service's own configuration key, whose signed
+    /// bundles the kiosk will accept (the administrators' `estation admin keygen` keys).
+    #[serde(default)]
+    pub config_keys: Vec<PublicKeyInfo>,
+}
+
+/// A fresh enrollment code. Only its hash is stored: this is the one time the
+/// code itself is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentCode {
+    /// Grouped for reading aloud over the phone: "7KQ2-M9XD-4HTR".
+    pub code: String,
+    pub kiosk_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// A kiosk's request to enroll with a code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EnrollRequest {
+    #[schema(example = "7KQ2-M9XD-4HTR")]
+    pub code: String,
+}
+
+/// What an enrolled kiosk needs: its id, its token and the keys it trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Enrollment {
+    pub kiosk_id: String,
+    /// The kiosk's bearer token; it replaces any token the kiosk id had.
+    pub token: String,
+    /// Keys whose signed configuration bundles the kiosk accepts: the service's
+    /// own configuration key first, then the ones named with the code.
+    pub config_keys: Vec<PublicKeyInfo>,
+    /// The key that signs certificates (for the kiosk's offline checks).
+    pub certificate_key: PublicKeyInfo,
 }
 
 /// A kiosk's state as the fleet page shows it.

@@ -1,205 +1,30 @@
 //! Route handlers of the kiosk API. Each carries its OpenAPI description, from
-//! which `docs/openapi.yaml` is generated.
+//! which `docs/openapi.yaml` is generated; every status a handler, its
+//! extractors or the kiosk middleware can answer is declared there.
 
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use time::OffsetDateTime;
 
-use super::documents::{self, OriginForm};
+use super::auth::AuthenticatedKiosk;
+use super::codes;
+use super::config::config_etag;
+use super::documents;
+use super::domain::{
+    ORIGIN_SERVICE_ID, authenticate_resident, check_service, load_origin, load_progress,
+    load_service, sign_origin,
+};
 use super::error::ApiError;
-use super::store::{rfc3339, sha256};
-use super::{AppState, AuthenticatedKiosk};
+use super::http::{ApiJson, ApiPath, ApiQuery, IdempotentWrite, json, request_locale};
+use super::state::{AppState, public_key_info};
+use super::store::{
+    CertificateRecord, HeartbeatRecord, RatingRecord, SubmissionRecord, WriteEffect,
+};
 use crate::wire::*;
-
-/// JSON body extractor whose rejections are problem documents.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
-    }
-}
-
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ProblemCode::PayloadTooLarge,
-            "Request body too large",
-        )
-    } else {
-        ApiError::validation(rejection.body_text())
-    }
-}
-
-pub fn json<T: serde::Serialize>(value: &T) -> Response {
-    axum::Json(value).into_response()
-}
-
-/// Runs blocking database work off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::internal())?
-}
-
-pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let missing = || {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ProblemCode::IdempotencyKeyMissing,
-            "Writes need an Idempotency-Key header",
-        )
-    };
-    let key = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?
-        .trim();
-    if key.is_empty()
-        || key.len() > MAX_IDEMPOTENCY_KEY_LEN
-        || !key.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return Err(missing().detail("the key must be 1 to 128 visible ASCII characters"));
-    }
-    Ok(key.to_owned())
-}
-
-/// The first language of `Accept-Language`, for documents in an answer whose
-/// request has no locale member.
-fn request_locale(headers: &HeaderMap) -> Locale {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|tag| Locale::from_tag(tag.split(';').next().unwrap_or_default().trim()))
-        .unwrap_or_default()
-}
-
-fn request_hash<T: serde::Serialize>(endpoint: &str, body: &T) -> [u8; 32] {
-    let mut bytes = endpoint.as_bytes().to_vec();
-    bytes.push(0);
-    bytes.extend(serde_json::to_vec(body).unwrap_or_default());
-    sha256(&bytes)
-}
-
-fn service_from_row(
-    r: &rusqlite::Row<'_>,
-    now: OffsetDateTime,
-) -> rusqlite::Result<Result<Service, serde_json::Error>> {
-    let kind: String = r.get(2)?;
-    let name: String = r.get(4)?;
-    let description: String = r.get(5)?;
-    let hours: String = r.get(6)?;
-    let id: String = r.get(0)?;
-    let category: String = r.get(1)?;
-    let needs_card: bool = r.get(3)?;
-    Ok((|| {
-        let opening_hours: OpeningHours = serde_json::from_str(&hours)?;
-        Ok(Service {
-            id,
-            category,
-            name: serde_json::from_str(&name)?,
-            description: serde_json::from_str(&description)?,
-            kind: serde_json::from_value(serde_json::Value::String(kind))?,
-            needs_card,
-            open_now: opening_hours.is_open_at(now),
-            opening_hours,
-        })
-    })())
-}
-
-const SERVICE_COLUMNS: &str =
-    "id, category_id, kind, needs_card, name_json, description_json, opening_hours_json";
-
-pub(super) fn load_service(
-    conn: &rusqlite::Connection,
-    id: &str,
-    now: OffsetDateTime,
-) -> Result<Service, ApiError> {
-    let service = conn
-        .query_row(
-            &format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = ?1"),
-            params![id],
-            |r| service_from_row(r, now),
-        )
-        .optional()?;
-    match service {
-        Some(s) => Ok(s?),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ProblemCode::ServiceNotFound,
-            "No such service",
-        )),
-    }
-}
-
-fn check_service(service: &Service, kind: ServiceKind) -> Result<(), ApiError> {
-    if service.kind != kind {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ProblemCode::WrongServiceKind,
-            "The service does not support this request",
-        ));
-    }
-    if !service.open_now {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ProblemCode::ServiceClosed,
-            "The service is closed at this time",
-        ));
-    }
-    Ok(())
-}
-
-fn resident_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        ProblemCode::ResidentNotFound,
-        "No resident with this card",
-    )
-}
-
-fn identity_mismatch() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        ProblemCode::IdentityMismatch,
-        "The card details do not match the resident record",
-    )
-}
-
-/// Finds the resident and checks the details read from the card.
-pub(super) fn authenticate_resident(
-    conn: &rusqlite::Connection,
-    card_number: &str,
-    id_number: &str,
-    name: Option<&str>,
-) -> Result<documents::ResidentRow, ApiError> {
-    let resident =
-        documents::load_resident(conn, card_number.trim())?.ok_or_else(resident_not_found)?;
-    if resident.id_number != id_number.trim().to_ascii_uppercase()
-        || name.is_some_and(|n| n.trim() != resident.name)
-    {
-        return Err(identity_mismatch());
-    }
-    Ok(resident)
-}
 
 // ---------------------------------------------------------------- catalogue
 
@@ -208,39 +33,23 @@ pub(super) fn authenticate_resident(
     security(("kiosk_id" = [], "kiosk_token" = [])),
     responses(
         (status = 200, description = "The catalogue", body = Catalogue),
-        (status = 401, description = "Unknown kiosk", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized: unknown kiosk or wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn catalogue(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let now = state.now();
-    let catalogue = blocking(move || {
-        state.store.read(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT id, name_json FROM categories ORDER BY position")?;
-            let categories = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-                .map(|row| -> Result<Category, ApiError> {
-                    let (id, name) = row?;
-                    Ok(Category {
-                        id,
-                        name: serde_json::from_str(&name)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {SERVICE_COLUMNS} FROM services ORDER BY position"
-            ))?;
-            let services = stmt
-                .query_map([], |r| service_from_row(r, now))?
-                .map(|row| Ok(row??))
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            Ok(Catalogue {
-                categories,
-                services,
-            })
-        })
-    })
-    .await?;
-    Ok(json(&catalogue))
+    let categories = state.store.categories().await?;
+    let services = state
+        .store
+        .services()
+        .await?
+        .into_iter()
+        .map(|s| s.at(now))
+        .collect();
+    Ok(json(&Catalogue {
+        categories,
+        services,
+    }))
 }
 
 // ---------------------------------------------------------------- identity
@@ -251,29 +60,33 @@ pub async fn catalogue(State(state): State<Arc<AppState>>) -> Result<Response, A
     request_body = IdentityLookupRequest,
     responses(
         (status = 200, description = "The resident", body = Identity),
-        (status = 404, description = "resident-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "identity-mismatch", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "resident-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation-failed: not a lookup request", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn identity_lookup(
     State(state): State<Arc<AppState>>,
     ApiJson(request): ApiJson<IdentityLookupRequest>,
 ) -> Result<Response, ApiError> {
-    let identity = blocking(move || {
-        state.store.read(|c| {
-            let resident =
-                authenticate_resident(c, &request.card_number, &request.id_number, None)?;
-            Ok(Identity {
-                insured: documents::has_contributions(c, &resident.id_number)?,
-                card_number: resident.card_number,
-                name: resident.name,
-                gender: resident.gender,
-                birth_date: resident.birth_date,
-                id_number_masked: mask_id_number(&resident.id_number),
-            })
-        })
-    })
+    let resident = authenticate_resident(
+        &*state.store,
+        &request.card_number,
+        &request.id_number,
+        None,
+    )
     .await?;
-    Ok(json(&identity))
+    let insured = state.store.has_contributions(&resident.id_number).await?;
+    Ok(json(&Identity {
+        insured,
+        id_number_masked: mask_id_number(&resident.id_number),
+        card_number: resident.card_number,
+        name: resident.name,
+        gender: resident.gender,
+        birth_date: resident.birth_date,
+    }))
 }
 
 // ---------------------------------------------------------------- certificates
@@ -287,10 +100,14 @@ pub async fn identity_lookup(
     request_body = IssueCertificateRequest,
     responses(
         (status = 200, description = "The certificate", body = IssuedCertificate),
-        (status = 404, description = "resident-not-found, service-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "idempotency-key-missing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "identity-mismatch", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "resident-not-found, service-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "service-closed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation-failed, wrong-service-kind, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn issue_certificate(
     State(state): State<Arc<AppState>>,
@@ -298,192 +115,153 @@ pub async fn issue_certificate(
     headers: HeaderMap,
     ApiJson(request): ApiJson<IssueCertificateRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let hash = request_hash("certificates", &request);
-    let now = state.now();
-    let certificate = blocking(move || {
-        let signing_key = state.certificate_key.clone();
-        state
-            .store
-            .idempotent_write(&kiosk.0, &key, "certificates", hash, now, |tx| {
-                let service = load_service(tx, &request.service_id, now)?;
-                check_service(&service, ServiceKind::Certificate)?;
-                let resident = authenticate_resident(
-                    tx,
-                    &request.card_number,
-                    &request.id_number,
-                    Some(&request.name),
-                )?;
-                let period = documents::resolve_period(request.period.as_ref(), now)?;
-                let contributions =
-                    documents::load_contributions(tx, &resident.id_number, &period)?;
-                let certificate_id = uuid::Uuid::new_v4().to_string();
-                let code = documents::new_verification_code();
-                let printed_at = state.print_time(now);
-                let mut document = documents::certificate_document(
-                    &service.id,
-                    request.locale,
-                    &resident,
-                    &contributions,
-                    &period,
-                    &code,
-                    &printed_at,
+    let write = IdempotentWrite::begin(&state, &kiosk, &headers, "certificates", &request)?;
+    let now = write.now;
+    let store = &*state.store;
+    let certificate = write
+        .run(store, async {
+            let service = load_service(store, &request.service_id, now).await?;
+            check_service(&service, ServiceKind::Certificate)?;
+            let resident = authenticate_resident(
+                store,
+                &request.card_number,
+                &request.id_number,
+                Some(&request.name),
+            )
+            .await?;
+            let period = documents::resolve_period(request.period.as_ref(), now)?;
+            let contributions = store.contributions(&resident.id_number, &period).await?;
+            let certificate_id = uuid::Uuid::new_v4().to_string();
+            let code = codes::new_verification_code();
+            let mut document = documents::certificate_document(
+                &service.id,
+                request.locale,
+                &resident,
+                &contributions,
+                &period,
+                &code,
+                &state.print_time(now),
+            )
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ProblemCode::WrongServiceKind,
+                    "No document template for this service",
                 )
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        ProblemCode::WrongServiceKind,
-                        "No document template for this service",
-                    )
-                })?;
-                let (signature, qr_payload) = documents::sign_document(
-                    &signing_key,
-                    &mut document,
-                    &certificate_id,
-                    &service.id,
-                    now.unix_timestamp(),
-                );
-                tx.execute(
-                    "INSERT INTO issued_certificates (certificate_id, verification_code, kiosk_id,
-                         idempotency_key, service_id, card_number, id_number, locale, issued_at,
-                         signature, qr_payload, document_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    params![
-                        certificate_id,
-                        code,
-                        kiosk.0,
-                        key,
-                        service.id,
-                        resident.card_number,
-                        resident.id_number,
-                        request.locale.as_str(),
-                        rfc3339(now),
-                        signature,
-                        qr_payload,
-                        serde_json::to_string(&document)?,
-                    ],
-                )?;
-                Ok(IssuedCertificate {
-                    certificate_id,
-                    verification_code: code,
-                    service_id: service.id,
-                    issued_at: now,
-                    signature,
-                    qr_payload,
-                    document,
-                })
-            })
-    })
-    .await?;
-    Ok(json(&certificate))
-}
-
-/// Public verification of a printed certificate by its code. No kiosk
-/// credentials needed: anyone holding the paper can check it.
-#[utoipa::path(get, path = "/v1/verify/{code}", tag = "certificates",
-    params(("code" = String, Path, description = "Verification code as printed")),
-    responses(
-        (status = 200, description = "The certificate as issued", body = CertificateVerification),
-        (status = 404, description = "certificate-not-found", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn verify_certificate(
-    State(state): State<Arc<AppState>>,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let code = documents::normalize_verification_code(&code);
-    let key_id = super::key_id(&state.certificate_key.verifying_key());
-    let verification = blocking(move || {
-        state.store.read(|c| {
-            let row = c
-                .query_row(
-                    "SELECT certificate_id, verification_code, service_id, issued_at, signature,
-                            qr_payload, document_json
-                     FROM issued_certificates WHERE verification_code = ?1",
-                    params![code],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            if let Some((
+            })?;
+            let (signature, qr_payload) = documents::sign_document(
+                &state.certificate_key,
+                &mut document,
+                &certificate_id,
+                &service.id,
+                now.unix_timestamp(),
+            );
+            let answer = IssuedCertificate {
+                certificate_id: certificate_id.clone(),
+                verification_code: code.clone(),
+                service_id: service.id.clone(),
+                issued_at: now,
+                signature: signature.clone(),
+                qr_payload: qr_payload.clone(),
+                document: document.clone(),
+            };
+            let record = CertificateRecord {
                 certificate_id,
-                verification_code,
-                service_id,
-                issued_at,
+                verification_code: code,
+                kiosk_id: write.kiosk_id.clone(),
+                idempotency_key: write.key.clone(),
+                service_id: service.id,
+                card_number: resident.card_number,
+                id_number: resident.id_number,
+                locale: request.locale,
+                issued_at: now,
                 signature,
                 qr_payload,
                 document,
-            )) = row
-            {
-                return Ok(CertificateVerification {
-                    certificate_id,
-                    verification_code,
-                    service_id,
-                    issued_at: OffsetDateTime::parse(
-                        &issued_at,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .map_err(|_| ApiError::internal())?,
-                    signature,
-                    qr_payload,
-                    key_id,
-                    document: serde_json::from_str(&document)?,
-                });
-            }
-            // Approved certificates of origin verify by their certificate number.
-            let origin: Option<(String, String)> = c
-                .query_row(
-                    "SELECT application_number, exporter_code FROM origin_certificates
-                     WHERE certificate_number = ?1",
-                    params![code],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((application_number, exporter_code)) = origin else {
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    ProblemCode::CertificateNotFound,
-                    "No certificate with this code",
-                ));
             };
-            let signed = signed_origin_document(c, &state, &application_number, &exporter_code)?;
-            Ok(CertificateVerification {
-                certificate_id: application_number,
-                verification_code: signed.document.verification_code.clone(),
-                service_id: ORIGIN_SERVICE_ID.into(),
-                issued_at: signed.issued_at,
-                signature: signed.signature,
-                qr_payload: signed.document.qr_payload.clone(),
-                key_id,
-                document: signed.document,
-            })
+            Ok((answer, WriteEffect::Certificate(Box::new(record))))
         })
-    })
-    .await?;
-    Ok(json(&verification))
+        .await?;
+    Ok(json(&certificate))
+}
+
+/// Public verification of a printed certificate by the verification code on
+/// its paper (unguessable: 60 random bits; a certificate of origin's sequential
+/// number is not accepted). Answers the document as issued, which is what the
+/// paper shows, so a holder of the paper learns nothing new. No kiosk
+/// credentials needed; rate-limited per client address.
+#[utoipa::path(get, path = "/v1/verify/{code}", tag = "certificates",
+    security(()),
+    params(("code" = String, Path, description = "Verification code as printed")),
+    responses(
+        (status = 200, description = "The certificate as issued", body = CertificateVerification),
+        (status = 400, description = "validation-failed: the path does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "certificate-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too-many-requests from this address",
+            headers(("Retry-After" = u64, description = "Seconds to wait")),
+            body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn verify_certificate(
+    State(state): State<Arc<AppState>>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let code = codes::normalize_verification_code(&code);
+    let key_id = super::state::key_id(&state.certificate_key.verifying_key());
+    if let Some(c) = state.store.certificate_by_code(&code).await? {
+        return Ok(json(&CertificateVerification {
+            certificate_id: c.certificate_id,
+            verification_code: c.verification_code,
+            service_id: c.service_id,
+            issued_at: c.issued_at,
+            signature: c.signature,
+            qr_payload: c.qr_payload,
+            key_id,
+            document: c.document,
+        }));
+    }
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ProblemCode::CertificateNotFound,
+            "No certificate with this code",
+        )
+    };
+    let origin = state
+        .store
+        .origin_by_verification_code(&code)
+        .await?
+        .ok_or_else(not_found)?;
+    let signed = sign_origin(&state, &origin).map_err(|_| not_found())?;
+    Ok(json(&CertificateVerification {
+        certificate_id: origin.summary.application_number,
+        verification_code: signed.document.verification_code.clone(),
+        service_id: ORIGIN_SERVICE_ID.into(),
+        issued_at: signed.issued_at,
+        signature: signed.signature,
+        qr_payload: signed.document.qr_payload.clone(),
+        key_id,
+        document: signed.document,
+    }))
 }
 
 /// The public keys that sign certificates and kiosk configuration.
 #[utoipa::path(get, path = "/v1/keys", tag = "certificates",
-    responses((status = 200, description = "Published keys", body = PublicKeys)))]
+    security(()),
+    responses(
+        (status = 200, description = "Published keys", body = PublicKeys),
+        (status = 429, description = "too-many-requests from this address",
+            headers(("Retry-After" = u64, description = "Seconds to wait")),
+            body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn public_keys(State(state): State<Arc<AppState>>) -> Response {
     json(&PublicKeys {
-        certificate: super::public_key_info(&state.certificate_key.verifying_key()),
-        config: super::public_key_info(&state.config_key.verifying_key()),
+        certificate: public_key_info(&state.certificate_key.verifying_key()),
+        config: public_key_info(&state.config_key.verifying_key()),
     })
 }
 
 // ---------------------------------------------------------------- origin certificates
-
-const ORIGIN_SERVICE_ID: &str = "origin-certificate";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -492,135 +270,24 @@ pub struct ExporterQuery {
     pub exporter_code: String,
 }
 
-pub(super) struct OriginRow {
-    pub(super) summary: OriginCertificateSummary,
-    pub(super) exporter_address: String,
-    pub(super) consignee: String,
-    pub(super) transport: String,
-    pub(super) goods: Vec<[String; 4]>,
-    pub(super) producer: String,
-    pub(super) invoice: String,
-}
-
-pub(super) fn load_origin(
-    conn: &rusqlite::Connection,
-    application_number: &str,
-    exporter_code: &str,
-) -> Result<OriginRow, ApiError> {
-    let row = conn
-        .query_row(
-            "SELECT summary_json, exporter_address, consignee, transport, goods_json,
-                    COALESCE(producer, ''), COALESCE(invoice, '')
-             FROM origin_certificates WHERE application_number = ?1 AND exporter_code = ?2",
-            params![application_number.trim(), exporter_code.trim()],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            },
-        )
-        .optional()?;
-    // One answer for "no such application" and "wrong exporter code", so the
-    // code cannot be guessed application by application.
-    let Some((summary, exporter_address, consignee, transport, goods, producer, invoice)) = row
-    else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ProblemCode::OriginCertificateNotFound,
-            "No certificate of origin for this application number and exporter code",
-        ));
-    };
-    Ok(OriginRow {
-        summary: serde_json::from_str(&summary)?,
-        exporter_address,
-        consignee,
-        transport,
-        goods: serde_json::from_str(&goods)?,
-        producer,
-        invoice,
-    })
-}
-
-pub(super) struct SignedOrigin {
-    pub(super) document: PrintableDocument,
-    pub(super) signature: String,
-    pub(super) issued_at: OffsetDateTime,
-}
-
-pub(super) fn signed_origin_document(
-    conn: &rusqlite::Connection,
-    state: &AppState,
-    application_number: &str,
-    exporter_code: &str,
-) -> Result<SignedOrigin, ApiError> {
-    let origin = load_origin(conn, application_number, exporter_code)?;
-    let (OriginCertificateStatus::Approved, Some(number), Some(approved_on)) = (
-        origin.summary.status,
-        origin.summary.certificate_number.as_deref(),
-        origin.summary.approved_on.as_deref(),
-    ) else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ProblemCode::OriginCertificateNotApproved,
-            "The certificate of origin is not approved yet",
-        ));
-    };
-    let issued_at = time::Date::parse(
-        approved_on,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .map_err(|_| ApiError::internal())?
-    .midnight()
-    .assume_offset(state.utc_offset);
-    let form = OriginForm {
-        summary: &origin.summary,
-        exporter_address: &origin.exporter_address,
-        consignee: &origin.consignee,
-        transport: &origin.transport,
-        goods: &origin.goods,
-    };
-    let mut document = documents::origin_document(&form, number, approved_on);
-    // ed25519 signatures are deterministic, so the same form always carries the same QR.
-    let (signature, _) = documents::sign_document(
-        &state.certificate_key,
-        &mut document,
-        &origin.summary.application_number,
-        ORIGIN_SERVICE_ID,
-        issued_at.unix_timestamp(),
-    );
-    Ok(SignedOrigin {
-        document,
-        signature,
-        issued_at,
-    })
-}
-
 /// Certificate-of-origin lookup by application number plus exporter code.
 #[utoipa::path(get, path = "/v1/origin-certificates/{application_number}", tag = "origin-certificates",
     security(("kiosk_id" = [], "kiosk_token" = [])),
     params(("application_number" = String, Path, description = "Application number"), ExporterQuery),
     responses(
         (status = 200, description = "The application", body = OriginCertificateSummary),
+        (status = 400, description = "validation-failed: the query does not parse (exporter_code missing)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "origin-certificate-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn origin_certificate(
     State(state): State<Arc<AppState>>,
-    Path(application_number): Path<String>,
-    Query(query): Query<ExporterQuery>,
+    ApiPath(application_number): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ExporterQuery>,
 ) -> Result<Response, ApiError> {
-    let summary = blocking(move || {
-        state
-            .store
-            .read(|c| Ok(load_origin(c, &application_number, &query.exporter_code)?.summary))
-    })
-    .await?;
-    Ok(json(&summary))
+    let origin = load_origin(&*state.store, &application_number, &query.exporter_code).await?;
+    Ok(json(&origin.summary))
 }
 
 /// The printable, signed form of an approved certificate of origin.
@@ -629,24 +296,19 @@ pub async fn origin_certificate(
     params(("application_number" = String, Path, description = "Application number"), ExporterQuery),
     responses(
         (status = 200, description = "The form to print", body = PrintableDocument),
+        (status = 400, description = "validation-failed: the query does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "origin-certificate-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "origin-certificate-not-approved", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn origin_certificate_document(
     State(state): State<Arc<AppState>>,
-    Path(application_number): Path<String>,
-    Query(query): Query<ExporterQuery>,
+    ApiPath(application_number): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ExporterQuery>,
 ) -> Result<Response, ApiError> {
-    let document = blocking(move || {
-        state.store.read(|c| {
-            Ok(
-                signed_origin_document(c, &state, &application_number, &query.exporter_code)?
-                    .document,
-            )
-        })
-    })
-    .await?;
-    Ok(json(&document))
+    let origin = load_origin(&*state.store, &application_number, &query.exporter_code).await?;
+    Ok(json(&sign_origin(&state, &origin)?.document))
 }
 
 // ---------------------------------------------------------------- applications
@@ -656,79 +318,8 @@ pub async fn origin_certificate_document(
 #[into_params(parameter_in = Query)]
 pub struct LocaleQuery {
     /// "zh-CN" (default), "zh-TW" or "en-US".
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<Locale>)]
     pub locale: Option<Locale>,
-}
-
-/// Loads one application's progress with its printable document.
-pub(super) fn load_progress(
-    conn: &rusqlite::Connection,
-    application_number: &str,
-    locale: Locale,
-    printed_at: &str,
-) -> Result<ApplicationProgress, ApiError> {
-    let row = conn
-        .query_row(
-            "SELECT application_number, service_name_json, status, submitted_on,
-                    expected_completion, steps_json, missing_json
-             FROM applications WHERE application_number = ?1",
-            params![application_number.trim().to_ascii_uppercase()],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((
-        application_number,
-        service_name,
-        status,
-        submitted_on,
-        expected_completion,
-        steps,
-        missing,
-    )) = row
-    else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ProblemCode::ApplicationNotFound,
-            "No application with this number",
-        ));
-    };
-    let service_name: LocalizedText = serde_json::from_str(&service_name)?;
-    let status: ApplicationStatus = serde_json::from_str(&status)?;
-    let steps: Vec<ProgressStep> = serde_json::from_str(&steps)?;
-    let missing: Vec<LocalizedText> = serde_json::from_str(&missing)?;
-    let document = documents::progress_document(
-        &documents::ProgressParts {
-            application_number: &application_number,
-            service_name: &service_name,
-            status,
-            submitted_on: &submitted_on,
-            expected_completion: expected_completion.as_deref(),
-            steps: &steps,
-            missing: &missing,
-        },
-        locale,
-        printed_at,
-    );
-    Ok(ApplicationProgress {
-        application_number,
-        service_name,
-        status,
-        submitted_on,
-        expected_completion,
-        steps,
-        missing,
-        document,
-    })
 }
 
 /// Application progress: steps, dates and what is still missing, with the same
@@ -738,21 +329,19 @@ pub(super) fn load_progress(
     params(("application_number" = String, Path, description = "Application number (or a submission's receipt number)"), LocaleQuery),
     responses(
         (status = 200, description = "Progress", body = ApplicationProgress),
+        (status = 400, description = "validation-failed: the query does not parse (an unknown locale)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "application-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn application_progress(
     State(state): State<Arc<AppState>>,
-    Path(application_number): Path<String>,
-    Query(query): Query<LocaleQuery>,
+    ApiPath(application_number): ApiPath<String>,
+    ApiQuery(query): ApiQuery<LocaleQuery>,
 ) -> Result<Response, ApiError> {
     let printed_at = state.print_time(state.now());
     let locale = query.locale.unwrap_or_default();
-    let progress = blocking(move || {
-        state
-            .store
-            .read(|c| load_progress(c, &application_number, locale, &printed_at))
-    })
-    .await?;
+    let progress = load_progress(&*state.store, &application_number, locale, &printed_at).await?;
     Ok(json(&progress))
 }
 
@@ -768,8 +357,14 @@ pub async fn application_progress(
     request_body = SubmissionRequest,
     responses(
         (status = 200, description = "Receipt", body = SubmissionReceipt),
+        (status = 400, description = "idempotency-key-missing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "identity-mismatch", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "resident-not-found, service-not-found", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation-failed, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "service-closed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation-failed, wrong-service-kind, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn submit(
     State(state): State<Arc<AppState>>,
@@ -777,96 +372,86 @@ pub async fn submit(
     headers: HeaderMap,
     ApiJson(request): ApiJson<SubmissionRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
+    let write = IdempotentWrite::begin(&state, &kiosk, &headers, "submissions", &request)?;
     let locale = request_locale(&headers);
-    let hash = request_hash("submissions", &request);
-    let now = state.now();
-    let receipt = blocking(move || {
-        state
-            .store
-            .idempotent_write(&kiosk.0, &key, "submissions", hash, now, |tx| {
-                let service = load_service(tx, &request.service_id, now)?;
-                check_service(&service, ServiceKind::Submission)?;
-                let resident = authenticate_resident(
-                    tx,
-                    &request.card_number,
-                    &request.id_number,
-                    Some(&request.name),
-                )?;
-                let form = submission_form(&service.id).ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        ProblemCode::WrongServiceKind,
-                        "No form is defined for this service",
-                    )
-                })?;
-                let problems = form.problems(&request.fields);
-                if !problems.is_empty() {
-                    // Field ids and rule names only: the values are personal data.
-                    let detail = problems
-                        .iter()
-                        .map(|(id, p)| format!("{}: {}", id.escape_debug(), p.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Err(ApiError::validation(format!("fields: {detail}")));
-                }
-                let date = now.date();
-                let prefix = format!(
-                    "RC{:04}{:02}{:02}-",
-                    date.year(),
-                    u8::from(date.month()),
-                    date.day()
-                );
-                let today: i64 = tx.query_row(
-                    "SELECT COUNT(*) FROM submissions WHERE receipt_number LIKE ?1 || '%'",
-                    params![prefix],
-                    |r| r.get(0),
-                )?;
-                let receipt_number = format!("{prefix}{:06}", today + 1);
-                tx.execute(
-                "INSERT INTO submissions (receipt_number, kiosk_id, idempotency_key, service_id,
-                     card_number, id_number, applicant_name, fields_json, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    receipt_number,
-                    kiosk.0,
-                    key,
-                    service.id,
-                    resident.card_number,
-                    resident.id_number,
-                    resident.name,
-                    serde_json::to_string(&request.fields)?,
-                    rfc3339(now),
-                ],
-            )?;
-                // The receipt number is also the application number the
-                // resident (or their card) follows in the progress inquiry.
-                documents::record_submitted_application(
-                    tx,
-                    &receipt_number,
-                    &service.name,
-                    &resident.id_number,
-                    &now.date().to_string(),
-                )?;
-                let receipt = submission_receipt(
-                    &form,
-                    &service.name,
-                    &request.fields,
-                    ReceiptState::Received {
-                        receipt_number: &receipt_number,
-                    },
-                    &state.print_time(now),
-                    locale,
-                );
-                Ok(SubmissionReceipt {
-                    receipt_number,
-                    service_id: service.id,
-                    received_at: now,
-                    receipt,
-                })
-            })
-    })
-    .await?;
+    let now = write.now;
+    let store = &*state.store;
+    let receipt = write
+        .run(store, async {
+            let service = load_service(store, &request.service_id, now).await?;
+            check_service(&service, ServiceKind::Submission)?;
+            let resident = authenticate_resident(
+                store,
+                &request.card_number,
+                &request.id_number,
+                Some(&request.name),
+            )
+            .await?;
+            let form = submission_form(&service.id).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ProblemCode::WrongServiceKind,
+                    "No form is defined for this service",
+                )
+            })?;
+            let problems = form.problems(&request.fields);
+            if !problems.is_empty() {
+                // Field ids and rule names only: the values are personal data.
+                let detail = problems
+                    .iter()
+                    .map(|(id, p)| format!("{}: {}", id.escape_debug(), p.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(ApiError::validation(format!("fields: {detail}")));
+            }
+            let date = now.date();
+            let day = format!(
+                "{:04}{:02}{:02}",
+                date.year(),
+                u8::from(date.month()),
+                date.day()
+            );
+            let sequence = store.next_receipt_sequence(&day).await?;
+            let receipt_number = format!("RC{day}-{sequence:06}");
+            let receipt = submission_receipt(
+                &form,
+                &service.name,
+                &request.fields,
+                ReceiptState::Received {
+                    receipt_number: &receipt_number,
+                },
+                &state.print_time(now),
+                locale,
+            );
+            // The receipt number is also the application number the resident
+            // (or their card) follows in the progress inquiry.
+            let application = documents::submitted_application(
+                &receipt_number,
+                &service.name,
+                &resident.id_number,
+                &date.to_string(),
+            );
+            let record = SubmissionRecord {
+                receipt_number: receipt_number.clone(),
+                kiosk_id: write.kiosk_id.clone(),
+                idempotency_key: write.key.clone(),
+                service_id: service.id.clone(),
+                card_number: resident.card_number,
+                id_number: resident.id_number,
+                applicant_name: resident.name,
+                fields: request.fields.clone(),
+                received_at: now,
+                application,
+            };
+            let answer = SubmissionReceipt {
+                receipt_number,
+                service_id: service.id,
+                received_at: now,
+                receipt,
+            };
+            Ok((answer, WriteEffect::Submission(Box::new(record))))
+        })
+        .await?;
     Ok(json(&receipt))
 }
 
@@ -877,8 +462,12 @@ pub async fn submit(
     request_body = RatingRequest,
     responses(
         (status = 200, description = "Recorded", body = RatingReceipt),
+        (status = 400, description = "idempotency-key-missing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "service-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation-failed, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn rate(
     State(state): State<Arc<AppState>>,
@@ -886,53 +475,50 @@ pub async fn rate(
     headers: HeaderMap,
     ApiJson(request): ApiJson<RatingRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let hash = request_hash("ratings", &request);
-    let now = state.now();
+    let write = IdempotentWrite::begin(&state, &kiosk, &headers, "ratings", &request)?;
     if request.reasons.len() > 16 || request.reasons.iter().any(|r| r.len() > 64) {
         return Err(ApiError::validation(
             "at most 16 reasons of at most 64 bytes",
         ));
     }
-    let receipt = blocking(move || {
-        state
-            .store
-            .idempotent_write(&kiosk.0, &key, "ratings", hash, now, |tx| {
-                // Ratings are accepted after hours too: only the service must exist.
-                load_service(tx, &request.service_id, now)?;
-                let rating_id = uuid::Uuid::new_v4().to_string();
-                tx.execute(
-                    "INSERT INTO ratings (rating_id, kiosk_id, idempotency_key, service_id,
-                     certificate_id, score, reasons_json, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        rating_id,
-                        kiosk.0,
-                        key,
-                        request.service_id,
-                        request.certificate_id,
-                        serde_json::to_value(request.score)?
-                            .as_str()
-                            .unwrap_or_default(),
-                        serde_json::to_string(&request.reasons)?,
-                        rfc3339(now),
-                    ],
-                )?;
-                Ok(RatingReceipt { rating_id })
-            })
-    })
-    .await?;
+    let store = &*state.store;
+    let receipt = write
+        .run(store, async {
+            // Ratings are accepted after hours too: only the service must exist.
+            load_service(store, &request.service_id, write.now).await?;
+            let rating_id = uuid::Uuid::new_v4().to_string();
+            let record = RatingRecord {
+                rating_id: rating_id.clone(),
+                kiosk_id: write.kiosk_id.clone(),
+                idempotency_key: write.key.clone(),
+                service_id: request.service_id.clone(),
+                certificate_id: request.certificate_id.clone(),
+                score: serde_json::to_value(request.score)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                reasons: request.reasons.clone(),
+                received_at: write.now,
+            };
+            Ok((RatingReceipt { rating_id }, WriteEffect::Rating(record)))
+        })
+        .await?;
     Ok(json(&receipt))
 }
 
-/// Kiosk heartbeat: device health, versions and outbox backlog.
+/// Kiosk heartbeat: device health, versions and outbox backlog. Heartbeats
+/// are written in batches; the answer comes once this one is committed.
 #[utoipa::path(post, path = "/v1/heartbeats", tag = "kiosk",
     security(("kiosk_id" = [], "kiosk_token" = [])),
     params(("Idempotency-Key" = String, Header, description = "One key per heartbeat, reused on retries")),
     request_body = Heartbeat,
     responses(
         (status = 200, description = "Recorded", body = HeartbeatAck),
+        (status = 400, description = "idempotency-key-missing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation-failed, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn heartbeat(
     State(state): State<Arc<AppState>>,
@@ -940,39 +526,36 @@ pub async fn heartbeat(
     headers: HeaderMap,
     ApiJson(request): ApiJson<Heartbeat>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let hash = request_hash("heartbeats", &request);
-    let now = state.now();
+    let write = IdempotentWrite::begin(&state, &kiosk, &headers, "heartbeats", &request)?;
     if request.devices.len() > 64 {
         return Err(ApiError::validation("at most 64 devices"));
     }
-    let ack = blocking(move || {
-        let config_version =
-            super::admin::config_for_kiosk(&state.store, &kiosk.0)?.map(|(v, _)| v);
-        state.store.idempotent_write(&kiosk.0, &key, "heartbeats", hash, now, |tx| {
-            tx.execute(
-                "INSERT INTO heartbeats (kiosk_id, idempotency_key, sent_at, received_at, app_version,
-                     config_version, outbox_backlog, devices_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    kiosk.0,
-                    key,
-                    rfc3339(request.sent_at),
-                    rfc3339(now),
-                    request.app_version,
-                    request.config_version.and_then(|v| i64::try_from(v).ok()),
-                    request.outbox_backlog,
-                    serde_json::to_string(&request.devices)?,
-                ],
-            )?;
-            Ok(HeartbeatAck {
-                received_at: now,
-                config_version,
-            })
+    let assigned = state
+        .config_for_kiosk(&write.kiosk_id)
+        .await?
+        .and_then(|(v, _)| i64::try_from(v).ok());
+    let stored = state
+        .heartbeats
+        .record(HeartbeatRecord {
+            kiosk_id: write.kiosk_id.clone(),
+            idempotency_key: write.key.clone(),
+            request_sha256: write.request_sha256,
+            sent_at: request.sent_at,
+            received_at: write.now,
+            app_version: request.app_version,
+            config_version: request.config_version.and_then(|v| i64::try_from(v).ok()),
+            outbox_backlog: i64::from(request.outbox_backlog),
+            devices: request.devices,
+            acked_config_version: assigned,
         })
-    })
-    .await?;
-    Ok(json(&ack))
+        .await?;
+    write.same_request(&stored.request_sha256)?;
+    Ok(json(&HeartbeatAck {
+        received_at: stored.received_at.to_offset(state.utc_offset),
+        config_version: stored
+            .acked_config_version
+            .and_then(|v| u64::try_from(v).ok()),
+    }))
 }
 
 // ---------------------------------------------------------------- configuration
@@ -985,8 +568,11 @@ pub async fn heartbeat(
     responses(
         (status = 200, description = "The newest bundle", body = SignedConfig,
             headers(("ETag" = String, description = "Entity tag of this bundle"))),
-        (status = 304, description = "The kiosk's bundle is current"),
+        (status = 304, description = "The kiosk's bundle is current",
+            headers(("ETag" = String, description = "Entity tag of this bundle"))),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "not-found: no bundle published", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn config(
     State(state): State<Arc<AppState>>,
@@ -994,15 +580,14 @@ pub async fn config(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // The newest bundle published for this kiosk, else the service's default.
-    let latest = blocking(move || super::admin::config_for_kiosk(&state.store, &kiosk.0)).await?;
-    let Some((version, signed)) = latest else {
+    let Some((version, signed)) = state.config_for_kiosk(&kiosk.0).await? else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ProblemCode::NotFound,
             "No configuration published",
         ));
     };
-    let etag = super::admin::config_etag(version, &signed);
+    let etag = config_etag(version, &signed);
     let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?;
     let matches = headers
         .get_all(header::IF_NONE_MATCH)

@@ -3,10 +3,10 @@
 
 use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
-use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::error::ApiError;
+use super::store::ApplicationRecord;
 use crate::wire::{
     ApplicationStatus, ApplicationSummary, Field, FormBox, Gender, Locale, LocalizedText,
     OriginCertificateForm, Period, PrintableDocument, ProgressStep, QrPayload, StepState, Table,
@@ -30,109 +30,7 @@ fn field(label: String, value: impl Into<String>) -> Field {
     }
 }
 
-pub struct ResidentRow {
-    pub card_number: String,
-    pub id_number: String,
-    pub name: String,
-    pub gender: Gender,
-    pub birth_date: String,
-    pub address: String,
-    pub household_head: String,
-    pub relationship: LocalizedText,
-}
-
-pub fn load_resident(
-    conn: &Connection,
-    card_number: &str,
-) -> Result<Option<ResidentRow>, ApiError> {
-    let row = conn
-        .query_row(
-            "SELECT card_number, id_number, name, gender, birth_date, address, household_head,
-                    relationship_json
-             FROM residents WHERE card_number = ?1",
-            params![card_number],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((
-        card_number,
-        id_number,
-        name,
-        gender,
-        birth_date,
-        address,
-        household_head,
-        relationship,
-    )) = row
-    else {
-        return Ok(None);
-    };
-    Ok(Some(ResidentRow {
-        card_number,
-        id_number,
-        name,
-        gender: if gender == "F" {
-            Gender::Female
-        } else {
-            Gender::Male
-        },
-        birth_date,
-        address,
-        household_head,
-        relationship: serde_json::from_str(&relationship)?,
-    }))
-}
-
-pub struct ContributionRow {
-    pub month: String,
-    pub employer: String,
-    pub base_cents: i64,
-    pub personal_cents: i64,
-    pub employer_cents: i64,
-}
-
-pub fn load_contributions(
-    conn: &Connection,
-    id_number: &str,
-    period: &Period,
-) -> Result<Vec<ContributionRow>, ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT month, employer, base_cents, personal_cents, employer_cents FROM contributions
-         WHERE id_number = ?1 AND month BETWEEN ?2 AND ?3 ORDER BY month",
-    )?;
-    let rows = stmt
-        .query_map(params![id_number, period.from, period.to], |r| {
-            Ok(ContributionRow {
-                month: r.get(0)?,
-                employer: r.get(1)?,
-                base_cents: r.get(2)?,
-                personal_cents: r.get(3)?,
-                employer_cents: r.get(4)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
-}
-
-pub fn has_contributions(conn: &Connection, id_number: &str) -> Result<bool, ApiError> {
-    let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM contributions WHERE id_number = ?1",
-        params![id_number],
-        |r| r.get(0),
-    )?;
-    Ok(n > 0)
-}
+pub use super::store::{ContributionRow, ResidentRow};
 
 /// Checks a requested period, or makes the default one: the 12 whole months
 /// before the current one. `now` is in the service centre's offset.
@@ -385,6 +283,7 @@ pub fn origin_document(
     form: &OriginForm<'_>,
     certificate_number: &str,
     approved_on: &str,
+    verification_code: &str,
 ) -> PrintableDocument {
     let s = form.summary;
     PrintableDocument {
@@ -413,7 +312,7 @@ pub fn origin_document(
             "兹证明上述货物符合协定原产地规则。 The goods described above meet the origin requirements of the agreement."
                 .into(),
         ],
-        verification_code: certificate_number.to_owned(),
+        verification_code: verification_code.to_owned(),
         verification_label: "验证码 Verification code".into(),
         qr_payload: String::new(),
         issued_at: approved_on.to_owned(),
@@ -451,35 +350,6 @@ pub fn sign_document(
         base64::engine::general_purpose::STANDARD.encode(signature),
         qr,
     )
-}
-
-/// A fresh verification code: 12 characters of Crockford base32 (60 random
-/// bits), grouped for reading aloud: "7KQ2-M9XD-4HTR".
-pub fn new_verification_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut rng = rand::thread_rng();
-    let chars: Vec<char> = (0..12)
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// Normalises a typed-in code: upper case, no spaces, Crockford look-alikes mapped.
-pub fn normalize_verification_code(code: &str) -> String {
-    code.trim()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            other => other,
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------- progress
@@ -796,15 +666,14 @@ pub fn origin_form(
     }
 }
 
-/// Opens an application for a submission just received, so that its receipt
+/// The application a submission just received opens, so that its receipt
 /// number works in the progress inquiry and the resident's list.
-pub fn record_submitted_application(
-    conn: &Connection,
+pub fn submitted_application(
     receipt_number: &str,
     service_name: &LocalizedText,
     applicant_id_number: &str,
     today: &str,
-) -> Result<(), ApiError> {
+) -> ApplicationRecord {
     let step = |zh_cn: &str, zh_tw: &str, en_us: &str, state, date: Option<&str>| ProgressStep {
         name: LocalizedText::new(zh_cn, zh_tw, en_us),
         state,
@@ -822,19 +691,14 @@ pub fn record_submitted_application(
         step("审核", "審核", "Review", StepState::Pending, None),
         step("办结", "辦結", "Completed", StepState::Pending, None),
     ];
-    conn.execute(
-        "INSERT INTO applications (application_number, service_name_json, status, submitted_on,
-                                   expected_completion, steps_json, missing_json,
-                                   applicant_id_number)
-         VALUES (?1, ?2, ?3, ?4, NULL, ?5, '[]', ?6)",
-        params![
-            receipt_number,
-            serde_json::to_string(service_name)?,
-            serde_json::to_string(&ApplicationStatus::Submitted)?,
-            today,
-            serde_json::to_string(&steps)?,
-            applicant_id_number,
-        ],
-    )?;
-    Ok(())
+    ApplicationRecord {
+        application_number: receipt_number.to_owned(),
+        service_name: service_name.clone(),
+        status: ApplicationStatus::Submitted,
+        submitted_on: today.to_owned(),
+        expected_completion: None,
+        steps,
+        missing: vec![],
+        applicant_id_number: Some(applicant_id_number.to_owned()),
+    }
 }

@@ -12,8 +12,22 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("database file: {0}")]
+    Io(String),
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("a database task failed")]
+    Task,
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -53,6 +67,14 @@ impl ApiError {
         .detail(detail)
     }
 
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ProblemCode::NotFound,
+            "No such resource",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,12 +89,6 @@ impl From<StoreError> for ApiError {
         // The message names tables and SQL, never request data.
         tracing::error!(error = %e, "store failure");
         ApiError::internal()
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::from(e).into()
     }
 }
 

@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, phone, resident};
+use super::{admin, api, enroll, phone, resident};
 use crate::wire::*;
 
 struct KioskSecurity;
@@ -31,6 +31,22 @@ impl Modify for KioskSecurity {
                 "Id of the calling kiosk; must match its token",
             ))),
         );
+        // Every operation says how it is authenticated; the public ones (verification,
+        // keys) say explicitly that they need nothing.
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.security.get_or_insert_with(Vec::new);
+            }
+        }
         components.add_security_scheme(
             "admin_basic",
             SecurityScheme::Http(
@@ -71,9 +87,11 @@ Every write carries an `Idempotency-Key` header; a replay returns the first answ
         api::rate,
         api::heartbeat,
         api::config,
-        super::admin::publish_bundle,
-        super::admin::list_bundles,
-        super::admin::fleet,
+        enroll::enroll,
+        admin::publish_bundle,
+        admin::list_bundles,
+        admin::fleet,
+        enroll::create_enrollment_code,
     ),
     components(schemas(ConfigBundle, Problem, ProblemCode, PeriodChoice, FieldProblem)),
     modifiers(&KioskSecurity),
@@ -85,8 +103,8 @@ Every write carries an `Idempotency-Key` header; a replay returns the first answ
         (name = "applications", description = "Application progress"),
         (name = "submissions", description = "Material submission"),
         (name = "ratings", description = "Service ratings"),
-        (name = "kiosk", description = "Heartbeat and signed configuration"),
-        (name = "admin", description = "Administrators: publish configuration, watch the fleet"),
+        (name = "kiosk", description = "Enrollment, heartbeat and signed configuration"),
+        (name = "admin", description = "Administrators: enroll kiosks, publish configuration, watch the fleet"),
     )
 )]
 pub struct ApiDoc;

@@ -16,14 +16,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use html_escape::encode_text;
-use rusqlite::{OptionalExtension, params};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use super::api::{blocking, json};
+use super::auth::AuthenticatedKiosk;
 use super::error::ApiError;
-use super::store::{rfc3339, sha256};
-use super::{AppState, AuthenticatedKiosk};
+use super::http::{ApiPath, json};
+use super::state::AppState;
+use super::store::{PhoneLinkRecord, sha256};
 use crate::wire::{Locale, PhoneLink, PrintableDocument, Problem, ProblemCode};
 
 /// How long after issuing a certificate its kiosk may still ask for a link:
@@ -48,12 +46,15 @@ fn certificate_not_found() -> ApiError {
     params(("certificate_id" = String, Path, description = "Id of a certificate this kiosk issued")),
     responses(
         (status = 200, description = "The link", body = PhoneLink),
+        (status = 400, description = "validation-failed: the path does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "certificate-not-found: unknown, issued by another kiosk, or issued too long ago", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_phone_link(
     State(state): State<Arc<AppState>>,
     Extension(kiosk): Extension<AuthenticatedKiosk>,
-    Path(certificate_id): Path<String>,
+    ApiPath(certificate_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     use rand::RngCore;
     let now = state.now();
@@ -63,40 +64,23 @@ pub async fn create_phone_link(
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let token_hash = sha256(token.as_bytes());
     let url = format!("{}/m/{token}", state.public_base_url());
-    let store_state = state.clone();
-    blocking(move || {
-        store_state.store.write(|tx| {
-            let issued: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT kiosk_id, issued_at FROM issued_certificates WHERE certificate_id = ?1",
-                    params![certificate_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((issuer_kiosk, issued_at)) = issued else {
-                return Err(certificate_not_found());
-            };
-            let issued_at =
-                OffsetDateTime::parse(&issued_at, &Rfc3339).map_err(|_| ApiError::internal())?;
-            if issuer_kiosk != kiosk.0 || now - issued_at > LINK_WINDOW {
-                return Err(certificate_not_found());
-            }
-            tx.execute(
-                "INSERT INTO phone_links (token_sha256, certificate_id, kiosk_id, created_at,
-                                          expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    token_hash,
-                    certificate_id,
-                    kiosk.0,
-                    rfc3339(now),
-                    rfc3339(expires_at)
-                ],
-            )?;
-            Ok(())
+    let Some((issuer_kiosk, issued_at)) = state.store.certificate_issuer(&certificate_id).await?
+    else {
+        return Err(certificate_not_found());
+    };
+    if issuer_kiosk != kiosk.0 || now - issued_at > LINK_WINDOW {
+        return Err(certificate_not_found());
+    }
+    state
+        .store
+        .insert_phone_link(&PhoneLinkRecord {
+            token_sha256: token_hash,
+            certificate_id,
+            kiosk_id: kiosk.0,
+            created_at: now,
+            expires_at,
         })
-    })
-    .await?;
+        .await?;
     Ok(json(&PhoneLink { url, expires_at }))
 }
 
@@ -122,33 +106,18 @@ pub async fn phone_page(State(state): State<Arc<AppState>>, Path(token): Path<St
     }
     let now = state.now();
     let hash = sha256(token.as_bytes());
-    let lookup = blocking(move || {
-        state.store.read(|c| {
-            let row: Option<(String, String, String)> = c
-                .query_row(
-                    "SELECT l.expires_at, c.document_json, c.locale
-                     FROM phone_links l
-                     JOIN issued_certificates c ON c.certificate_id = l.certificate_id
-                     WHERE l.token_sha256 = ?1",
-                    params![hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((expires_at, document, locale)) = row else {
-                return Ok(Lookup::Unknown);
-            };
-            let expires_at =
-                OffsetDateTime::parse(&expires_at, &Rfc3339).map_err(|_| ApiError::internal())?;
-            if now >= expires_at {
-                return Ok(Lookup::Expired);
-            }
-            Ok(Lookup::Found {
-                document: Box::new(serde_json::from_str(&document)?),
-                locale: Locale::from_tag(&locale),
-            })
-        })
-    })
-    .await;
+    let lookup = match state.store.phone_link(&hash).await {
+        Ok(Some(target)) if now >= target.expires_at => Ok(Lookup::Expired),
+        Ok(Some(target)) => Ok(Lookup::Found {
+            document: Box::new(target.document),
+            locale: target.locale,
+        }),
+        Ok(None) => Ok(Lookup::Unknown),
+        Err(error) => {
+            tracing::error!(%error, "phone link lookup failed");
+            Err(())
+        }
+    };
     match lookup {
         Ok(Lookup::Found { document, locale }) => {
             page(StatusCode::OK, &certificate_page(&document, locale))

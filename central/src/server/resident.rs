@@ -3,18 +3,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use rusqlite::params;
 
-use super::AppState;
-use super::api::{
-    ApiJson, ExporterQuery, authenticate_resident, blocking, json, load_origin,
-    signed_origin_document,
-};
+use super::api::ExporterQuery;
 use super::documents::{self, OriginForm};
+use super::domain::{authenticate_resident, load_origin, sign_origin};
 use super::error::ApiError;
+use super::http::{ApiJson, ApiPath, ApiQuery, json};
+use super::state::AppState;
 use crate::wire::*;
 
 /// Most applications listed for one resident (newest first).
@@ -28,63 +26,52 @@ const MAX_LISTED_APPLICATIONS: i64 = 50;
     request_body = ApplicationsLookupRequest,
     responses(
         (status = 200, description = "The resident's applications (possibly none)", body = ResidentApplications),
-        (status = 404, description = "resident-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "identity-mismatch", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "resident-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "payload-too-large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation-failed: not a lookup request", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn applications_by_card(
     State(state): State<Arc<AppState>>,
     ApiJson(request): ApiJson<ApplicationsLookupRequest>,
 ) -> Result<Response, ApiError> {
     let printed_at = state.print_time(state.now());
-    let answer = blocking(move || {
-        state.store.read(|c| {
-            let resident =
-                authenticate_resident(c, &request.card_number, &request.id_number, None)?;
-            let mut stmt = c.prepare_cached(
-                "SELECT application_number, service_name_json, status, submitted_on, steps_json
-                 FROM applications WHERE applicant_id_number = ?1
-                 ORDER BY submitted_on DESC, application_number DESC LIMIT ?2",
-            )?;
-            let applications = stmt
-                .query_map(params![resident.id_number, MAX_LISTED_APPLICATIONS], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                    ))
-                })?
-                .map(|row| -> Result<ApplicationSummary, ApiError> {
-                    let (application_number, service_name, status, submitted_on, steps) = row?;
-                    let steps: Vec<ProgressStep> = serde_json::from_str(&steps)?;
-                    let updated_on = steps
-                        .iter()
-                        .filter_map(|s| s.date.clone())
-                        .max()
-                        .unwrap_or_else(|| submitted_on.clone());
-                    Ok(ApplicationSummary {
-                        application_number,
-                        service_name: serde_json::from_str(&service_name)?,
-                        status: serde_json::from_str(&status)?,
-                        submitted_on,
-                        updated_on,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let document = documents::applications_document(
-                &resident,
-                &applications,
-                request.locale,
-                &printed_at,
-            );
-            Ok(ResidentApplications {
-                applications,
-                document,
-            })
-        })
-    })
+    let resident = authenticate_resident(
+        &*state.store,
+        &request.card_number,
+        &request.id_number,
+        None,
+    )
     .await?;
+    let applications = state
+        .store
+        .applications_of(&resident.id_number, MAX_LISTED_APPLICATIONS)
+        .await?
+        .into_iter()
+        .map(|app| {
+            let updated_on = app
+                .steps
+                .iter()
+                .filter_map(|s| s.date.clone())
+                .max()
+                .unwrap_or_else(|| app.submitted_on.clone());
+            ApplicationSummary {
+                application_number: app.application_number,
+                service_name: app.service_name,
+                status: app.status,
+                submitted_on: app.submitted_on,
+                updated_on,
+            }
+        })
+        .collect::<Vec<_>>();
+    let document =
+        documents::applications_document(&resident, &applications, request.locale, &printed_at);
+    let answer = ResidentApplications {
+        applications,
+        document,
+    };
     Ok(json(&answer))
 }
 
@@ -96,35 +83,27 @@ pub async fn applications_by_card(
     params(("application_number" = String, Path, description = "Application number"), ExporterQuery),
     responses(
         (status = 200, description = "The form to print", body = OriginCertificateForm),
+        (status = 400, description = "validation-failed: the query does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "origin-certificate-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "origin-certificate-not-approved", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "internal", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn origin_certificate_form(
     State(state): State<Arc<AppState>>,
-    Path(application_number): Path<String>,
-    Query(query): Query<ExporterQuery>,
+    ApiPath(application_number): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ExporterQuery>,
 ) -> Result<Response, ApiError> {
-    let form = blocking(move || {
-        state.store.read(|c| {
-            let signed =
-                signed_origin_document(c, &state, &application_number, &query.exporter_code)?;
-            let origin = load_origin(c, &application_number, &query.exporter_code)?;
-            let boxes = OriginForm {
-                summary: &origin.summary,
-                exporter_address: &origin.exporter_address,
-                consignee: &origin.consignee,
-                transport: &origin.transport,
-                goods: &origin.goods,
-            };
-            Ok(documents::origin_form(
-                &boxes,
-                &origin.producer,
-                &origin.invoice,
-                &signed.document,
-            ))
-        })
-    })
-    .await?;
+    let origin = load_origin(&*state.store, &application_number, &query.exporter_code).await?;
+    let signed = sign_origin(&state, &origin)?;
+    let boxes = OriginForm {
+        summary: &origin.summary,
+        exporter_address: &origin.exporter_address,
+        consignee: &origin.consignee,
+        transport: &origin.transport,
+        goods: &origin.goods,
+    };
+    let form = documents::origin_form(&boxes, &origin.producer, &origin.invoice, &signed.document);
     Ok(json(&form))
 }
 
@@ -135,9 +114,11 @@ pub async fn origin_certificate_form(
     params(("service_id" = String, Path, description = "Id of a submission service")),
     responses(
         (status = 200, description = "The form", body = SubmissionForm),
+        (status = 400, description = "validation-failed: the path does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "service-not-found", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn submission_form(Path(service_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn submission_form(ApiPath(service_id): ApiPath<String>) -> Result<Response, ApiError> {
     match crate::wire::submission_form(&service_id) {
         Some(form) => Ok(json(&form)),
         None => Err(ApiError::new(

@@ -1,0 +1,31 @@
+//! Verification codes printed on certificates: unguessable, easy to read aloud
+//! and to type back in.
+
+/// A fresh verification code: 12 characters of Crockford base32 (60 random
+/// bits), grouped for reading aloud: "7KQ2-M9XD-4HTR".
+pub fn new_verification_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::thread_rng();
+    let chars: Vec<char> = (0..12)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Normalises a typed-in code: upper case, no spaces, Crockford look-alikes mapped.
+pub fn normalize_verification_code(code: &str) -> String {
+    code.trim()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
+}
