@@ -45,6 +45,9 @@ enum Command {
     /// Device self-test: card reader, printer, central service, clock, disk,
     /// outbox; exits non-zero when a check fails.
     Selftest(cli::selftest::SelftestArgs),
+    /// Join the fleet: exchange a one-time code from the central service for this
+    /// kiosk's id, token and trusted keys, and fill in its configuration.
+    Enroll(cli::enroll::EnrollArgs),
     /// Signed configuration: keys, signing, verification, publishing.
     #[command(subcommand)]
     Admin(cli::admin::AdminCommand),
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Print(command) => cli::print::run(command),
         Command::Selftest(args) => cli::selftest::run(args),
         Command::Admin(command) => cli::admin::run(command),
+        Command::Enroll(args) => cli::enroll::run(args),
     };
     match result {
         Ok(code) => code,

@@ -14,7 +14,9 @@ use estation::central_client::{CentralClient, ClientConfig, RetryPolicy};
 use estation::ops::bundle::poller::PollStatus;
 use estation::ops::bundle::{BundleStore, PollerHandle, TrustAnchors, spawn_config_poller};
 use estation::ops::heartbeat::{HealthBoard, enqueue_heartbeat, spawn_heartbeat};
-use estation::ops::selftest::{DisplayResult, PrinterTest, SelftestContext, run_selftest};
+use estation::ops::selftest::{
+    CentralTest, DisplayResult, PrinterTest, SelftestContext, Status, run_selftest,
+};
 use estation_central::server::EmbeddedCentral;
 use estation_central::wire::{DeviceStatus, FleetStatus, KioskHealth};
 use estation_drivers::print::PrinterStatus;
@@ -197,7 +199,11 @@ async fn published_bundles_reach_the_selected_kiosks_and_the_fleet_shows_them() 
         paper_near_end: true,
         ..PrinterStatus::READY
     });
+    // Everything else about this kiosk is set up, so the paper is the only
+    // thing the fleet should hear about (the card reader, which needs pcscd,
+    // stays a not-configured warning).
     let board = Arc::new(HealthBoard::new(Some(binjiang.store.clone())));
+    let outbox = Arc::new(Outbox::open(&dir.join("binjiang-01").join("outbox.sqlite")).unwrap());
     let report = run_selftest(&SelftestContext {
         kiosk_id: "binjiang-01".into(),
         printer: Some(PrinterTest {
@@ -205,14 +211,27 @@ async fn published_bundles_reach_the_selected_kiosks_and_the_fleet_shows_them() 
             width_dots: 576,
             print_test_page: false,
         }),
+        central: Some(CentralTest {
+            base_url: url.clone(),
+            client: Some(client(&url, "binjiang-01", &binjiang_token)),
+            timeout: Duration::from_secs(5),
+        }),
+        data_dir: Some(dir.join("binjiang-01")),
+        outbox: Some(outbox.clone()),
         bundle: Some(binjiang.store.clone()),
         display: DisplayResult::Passed,
         ..SelftestContext::default()
     })
     .await;
     assert_eq!(report.check("printer").unwrap().code, "paper-near-end");
+    let failed: Vec<_> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(failed.is_empty(), "unexpected failures: {failed:?}");
     board.set_selftest(report);
-    let outbox = Arc::new(Outbox::open(&dir.join("binjiang-01").join("outbox.sqlite")).unwrap());
     let sender = outbox
         .clone()
         .spawn_sender(client(&url, "binjiang-01", &binjiang_token));

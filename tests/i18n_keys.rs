@@ -78,7 +78,9 @@ fn composed_keys() -> Vec<String> {
 }
 
 fn is_error_key(literal: &str) -> bool {
+    // A literal ending in '-' is a prefix the code matches on, not a key.
     let shaped = !literal.is_empty()
+        && !literal.ends_with('-')
         && literal
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');

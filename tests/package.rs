@@ -143,6 +143,7 @@ fn example_configuration_loads_and_documents_every_field() {
         "fullscreen",
         "width",
         "height",
+        "rotation",
     ] {
         let at = lines
             .iter()
@@ -157,22 +158,27 @@ fn example_configuration_loads_and_documents_every_field() {
             "kiosk.toml: {key} has no comment above it"
         );
     }
-    // The coming rotation setting is documented, commented out until the kiosk
-    // accepts it (unknown keys are refused).
-    assert!(lines.contains(&"# rotation = 0"));
-    let with_rotation = dir.path().join("rotation.toml");
-    std::fs::write(
-        &with_rotation,
-        std::fs::read_to_string(&enrolled)
-            .unwrap()
-            .replace("# rotation = 0", "rotation = 90"),
-    )
-    .unwrap();
-    if let Err(error) = LocalConfig::load(&with_rotation) {
-        eprintln!(
-            "NOTE example_configuration_loads_and_documents_every_field: \
-             the kiosk does not accept [display] rotation yet ({error})"
-        );
+    assert_eq!(config.display.rotation, 0);
+    // Every turn display-setup knows is accepted; anything else is refused by name.
+    for (turn, accepted) in [(90, true), (180, true), (270, true), (45, false)] {
+        let rotated = dir.path().join(format!("rotation-{turn}.toml"));
+        std::fs::write(
+            &rotated,
+            std::fs::read_to_string(&enrolled)
+                .unwrap()
+                .replace("rotation = 0", &format!("rotation = {turn}")),
+        )
+        .unwrap();
+        match LocalConfig::load(&rotated) {
+            Ok(config) => {
+                assert!(accepted, "rotation {turn} should be refused");
+                assert_eq!(config.display.rotation, turn);
+            }
+            Err(error) => {
+                assert!(!accepted, "rotation {turn} refused: {error}");
+                assert!(error.to_string().contains("rotation"), "{error}");
+            }
+        }
     }
 }
 

@@ -594,6 +594,53 @@ fn decode_config(reply: Reply) -> Result<ConfigFetch, CentralError> {
     Ok(ConfigFetch::Fetched { etag, config })
 }
 
+/// Exchanges a one-time enrollment code for this kiosk's id, token and trust
+/// anchors (`POST /v1/enroll`). One attempt only: a code is single-use, so a
+/// blind retry after a lost answer could only be refused.
+pub async fn enroll(base_url: &str, code: &str) -> Result<wire::Enrollment, CentralError> {
+    const LIMIT: usize = 64 * 1024;
+    if !is_allowed_central_url(base_url) {
+        return Err(CentralError::Config(
+            "the central URL must be https:// (plain http only to a loopback address)".into(),
+        ));
+    }
+    let mut url =
+        Url::parse(base_url).map_err(|e| CentralError::Config(format!("central URL: {e}")))?;
+    url.path_segments_mut()
+        .map_err(|_| CentralError::Config("the central URL cannot take a path".into()))?
+        .pop_if_empty()
+        .extend(["v1", "enroll"]);
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("estation/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| CentralError::Config(e.to_string()))?;
+    let mut response = http
+        .post(url)
+        .header(header::ACCEPT, "application/json")
+        .json(&wire::EnrollRequest {
+            code: code.to_owned(),
+        })
+        .send()
+        .await
+        .map_err(transport_error)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > LIMIT {
+            return Err(CentralError::TooLarge { limit: LIMIT });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let reply = check_status(Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body,
+    })?;
+    parse(&reply.body)
+}
+
 fn transport_error(e: reqwest::Error) -> CentralError {
     if e.is_timeout() {
         CentralError::Timeout

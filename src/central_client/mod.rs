@@ -9,8 +9,8 @@ pub mod outbox;
 mod print;
 
 pub use client::{
-    CentralClient, ClientConfig, ConfigFetch, Connectivity, RetryPolicy, is_allowed_central_url,
-    is_loopback, new_idempotency_key,
+    CentralClient, ClientConfig, ConfigFetch, Connectivity, RetryPolicy, enroll,
+    is_allowed_central_url, is_loopback, new_idempotency_key,
 };
 pub use error::CentralError;
 pub use estation_central::wire;

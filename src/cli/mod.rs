@@ -5,6 +5,7 @@ pub mod card;
 pub mod config;
 pub mod demo;
 pub mod demo_env;
+pub mod enroll;
 pub mod print;
 pub mod run;
 pub mod screenshot;

@@ -115,6 +115,23 @@ impl App {
     /// Handles messages as they arrive until the kiosk shows `wanted` with no work
     /// under way. The deadline only guards against a hang; progress is driven by the
     /// messages themselves.
+    /// Handles results as they come for `duration`, whatever the screen.
+    pub fn serve_for(&self, duration: Duration) -> Result<(), AppError> {
+        let until = Instant::now() + duration;
+        loop {
+            self.drain();
+            let left = until.saturating_duration_since(Instant::now());
+            match self.inbox.recv_timeout(left) {
+                Ok(message) => {
+                    self.kiosk.borrow_mut().message(message);
+                    self.present();
+                }
+                Err(RecvTimeoutError::Timeout) => return Ok(()),
+                Err(RecvTimeoutError::Disconnected) => return Err(AppError::Disconnected),
+            }
+        }
+    }
+
     pub fn wait_for(&self, wanted: Screen, deadline: Duration) -> Result<(), AppError> {
         let until = Instant::now() + deadline;
         loop {

@@ -13,6 +13,8 @@
 //! drain-outbox 60                # wait until queued ratings/submissions are delivered
 //! network down                   # demo mode: cut the link to the central service (up: restore)
 //! screenshot out/preview.png     # render the window to PNG
+//! mark identified                # print "mark identified" on stdout (a test waits for it)
+//! hold 600                       # keep the kiosk on its screen, serving, this many seconds
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -43,6 +45,11 @@ pub enum Command {
     DrainOutbox(Duration),
     /// Cut or restore demo mode's link to the central service.
     Network(bool),
+    /// Say on stdout that the script got here.
+    Mark(String),
+    /// Stay on the current screen, handling results, for this long (a test
+    /// stops the kiosk in the meantime).
+    Hold(Duration),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +123,12 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
             ["network", "down"] => Command::Network(false),
             ["network", "up"] => Command::Network(true),
             ["drain-outbox", seconds] => Command::DrainOutbox(Duration::from_secs(
+                seconds
+                    .parse()
+                    .map_err(|_| bad(format!("bad number of seconds {seconds:?}")))?,
+            )),
+            ["mark", word] => Command::Mark((*word).to_owned()),
+            ["hold", seconds] => Command::Hold(Duration::from_secs(
                 seconds
                     .parse()
                     .map_err(|_| bad(format!("bad number of seconds {seconds:?}")))?,
@@ -205,6 +218,16 @@ pub fn run(
                     kiosk.backend().outbox.nudge();
                 }
             }
+            Command::Mark(word) => {
+                app.drain();
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                // A test reading the pipe may be gone; the script goes on regardless.
+                let _ = writeln!(out, "mark {word}").and_then(|()| out.flush());
+            }
+            Command::Hold(duration) => app
+                .serve_for(*duration)
+                .map_err(|source| ScriptError::Run { line, source })?,
             Command::Screenshot(path) => {
                 app.drain();
                 let path = base.join(path);
@@ -227,10 +250,12 @@ mod tests {
 
     #[test]
     fn parses_every_command() {
-        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\n";
+        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\nmark here\nhold 5\n";
         let commands = parse(script).expect("valid script");
         let kinds: Vec<_> = commands.iter().map(|(line, _)| *line).collect();
-        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(commands[9].1, Command::Mark("here".into()));
+        assert_eq!(commands[10].1, Command::Hold(Duration::from_secs(5)));
         assert_eq!(
             commands[1].1,
             Command::Tap {
