@@ -21,7 +21,7 @@ packages=(
   xvfb xauth x11-apps xdotool
   cage xwayland grim
   dpkg-dev binutils lintian systemd
-  postgresql python3-venv
+  postgresql python3-venv openssl
 )
 
 missing=()

@@ -357,3 +357,61 @@ fn a_kiosk_killed_while_applying_comes_back_on_the_old_or_the_new_bundle() {
     );
     assert!(running > FIRST_VERSION, "no apply ever completed");
 }
+
+/// The key files are standard: OpenSSL reads both and derives the same public
+/// key, and a signature OpenSSL makes with the private key verifies here.
+#[test]
+fn openssl_reads_the_key_files() {
+    let Some(openssl) = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("openssl"))
+            .find(|p| p.is_file())
+    }) else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("openssl is missing (scripts/setup.sh installs it)");
+        }
+        eprintln!("SKIPPED: openssl is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("admin-key");
+    let key = KeyPair::generate();
+    let public = key.write(&prefix).unwrap();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(&openssl)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    let prefix_text = prefix.to_str().unwrap();
+    let derived = run(&["pkey", "-in", prefix_text, "-pubout"]);
+    assert_eq!(derived, std::fs::read(&public).unwrap());
+    let text = String::from_utf8(run(&["pkey", "-in", prefix_text, "-text", "-noout"])).unwrap();
+    assert!(text.contains("ED25519 Private-Key"), "{text}");
+
+    let message = dir.path().join("message");
+    std::fs::write(&message, b"a payload").unwrap();
+    let signature = run(&[
+        "pkeyutl",
+        "-sign",
+        "-rawin",
+        "-inkey",
+        prefix_text,
+        "-in",
+        message.to_str().unwrap(),
+    ]);
+    let signature = ed25519_dalek::Signature::from_slice(&signature).unwrap();
+    let read_back = KeyPair::read(&prefix).unwrap();
+    assert!(
+        read_back
+            .verifying_key()
+            .verify_strict(b"a payload", &signature)
+            .is_ok()
+    );
+}

@@ -150,3 +150,36 @@ fn a_bad_script_fails_with_the_line_number() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("line 2"), "{stderr}");
 }
+
+/// On a machine with no display at all (no X, no Wayland, no DRM device), the
+/// demo says once what is missing and what to do, not Slint's list of every
+/// framebuffer it tried.
+#[test]
+fn without_any_display_the_demo_says_what_to_do_once() {
+    let has_drm = std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("card"))
+    });
+    if has_drm {
+        eprintln!("SKIPPED: this machine has a DRM device, so the console backend may start");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(BIN)
+        .args(["demo", "--no-card-reader", "--data"])
+        .arg(data.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .env_remove("SLINT_BACKEND")
+        .env("ESTATION_LOG", "warn")
+        .output()
+        .expect("estation runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("no display here").count(), 1, "{stderr}");
+    assert!(stderr.contains("--headless --script"), "{stderr}");
+    assert!(!stderr.contains("/dev/fb"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

@@ -13,12 +13,14 @@ use estation::central_client::outbox::Outbox;
 use estation::central_client::{CentralClient, ClientConfig, RetryPolicy};
 use estation::ops::bundle::poller::PollStatus;
 use estation::ops::bundle::{BundleStore, PollerHandle, TrustAnchors, spawn_config_poller};
-use estation::ops::heartbeat::{HealthBoard, enqueue_heartbeat, spawn_heartbeat};
+use estation::ops::heartbeat::{
+    HealthBoard, enqueue_heartbeat, follow_config_poller, spawn_board_heartbeat, spawn_heartbeat,
+};
 use estation::ops::selftest::{
     CentralTest, DisplayResult, PrinterTest, SelftestContext, Status, run_selftest,
 };
 use estation_central::server::EmbeddedCentral;
-use estation_central::wire::{DeviceStatus, FleetStatus, KioskHealth};
+use estation_central::wire::{DeviceStatus, FleetStatus, KioskHealth, KioskStatus};
 use estation_drivers::print::PrinterStatus;
 use estation_drivers::print::emulator::Emulator;
 use tokio::sync::watch;
@@ -156,10 +158,7 @@ async fn published_bundles_reach_the_selected_kiosks_and_the_fleet_shows_them() 
     let v7 = sign(dir, &key, 7);
     let (ok, stdout, stderr) = publish(&v7, "binjiang-*");
     assert!(ok, "{stderr}");
-    assert!(
-        stdout.contains("1 kiosk(s) match (binjiang-01)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("1 kiosk match (binjiang-01)"), "{stdout}");
     let mut binjiang = Kiosk::start(dir, &url, "binjiang-01", &binjiang_token, trust.clone());
     let mut jindong = Kiosk::start(dir, &url, "jindong-01", &jindong_token, trust.clone());
     binjiang.until(|s| s.version == Some(7)).await;
@@ -167,6 +166,13 @@ async fn published_bundles_reach_the_selected_kiosks_and_the_fleet_shows_them() 
     let refused = jindong.until(|s| s.last_rejection.is_some()).await;
     assert_eq!(refused.last_rejection.unwrap().0, "unknown-key");
     assert!(jindong.store.current().is_none());
+
+    // A selector that matches no kiosk is refused (a typo would use up v8), and
+    // the version is still free afterwards.
+    let v8_early = sign(dir, &key, 8);
+    let (ok, _, stderr) = publish(&v8_early, "binjaing-*");
+    assert!(!ok);
+    assert!(stderr.contains("matches no registered kiosk"), "{stderr}");
 
     // Publishing an older or equal version is refused by the service.
     let (ok, _, stderr) = publish(&v7, "*");
@@ -185,7 +191,7 @@ async fn published_bundles_reach_the_selected_kiosks_and_the_fleet_shows_them() 
     // v9 for everyone.
     let v9 = sign(dir, &key, 9);
     let (ok, stdout, _) = publish(&v9, "*");
-    assert!(ok && stdout.contains("3 kiosk(s)"), "{stdout}"); // with the demo kiosk
+    assert!(ok && stdout.contains("3 kiosks match"), "{stdout}"); // with the demo kiosk
     let mut applied = binjiang.store.subscribe();
     binjiang.until(|s| s.version == Some(9)).await;
     jindong.until(|s| s.version == Some(9)).await;
@@ -351,4 +357,110 @@ async fn heartbeats_wait_in_the_outbox_one_at_a_time_while_the_service_is_away()
         [("card-reader", Some("no-reader")), ("outbox", None)]
     );
     assert_eq!(sent.app_version, env!("CARGO_PKG_VERSION"));
+}
+
+/// A kiosk that refuses a bundle says so in a heartbeat sent at once (the
+/// interval here is an hour), the fleet shows it as an error naming the
+/// version and the reason, and publishing a fixed bundle clears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_bundle_reaches_the_fleet_at_once_and_a_fixed_one_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let central = EmbeddedCentral::start(&dir.join("central")).await.unwrap();
+    let url = central.base_url().to_owned();
+    let admin_token = central.register_admin("ops-li").await.unwrap();
+    let token_file = dir.join("admin-token");
+    std::fs::write(&token_file, &admin_token).unwrap();
+    let kiosk_token = central.register_kiosk("fuyang-01").await.unwrap();
+    let key = dir.join("admin-key");
+    let stranger = dir.join("stranger-key");
+    for k in [&key, &stranger] {
+        assert!(estation(&["admin", "keygen", "--out", path(k)]).0);
+    }
+    let trust = TrustAnchors::from_files(&[dir.join("admin-key.pub")]).unwrap();
+    let publish = |bundle: &Path| {
+        let (ok, _, stderr) = estation(&[
+            "admin",
+            "publish",
+            path(bundle),
+            "--central",
+            &url,
+            "--kiosks",
+            "fuyang-*",
+            "--admin",
+            "ops-li",
+            "--token-file",
+            path(&token_file),
+        ]);
+        assert!(ok, "{stderr}");
+    };
+
+    let mut kiosk = Kiosk::start(dir, &url, "fuyang-01", &kiosk_token, trust);
+    let board = Arc::new(HealthBoard::new(Some(kiosk.store.clone())));
+    let outbox = Arc::new(Outbox::open(&dir.join("fuyang-01").join("outbox.sqlite")).unwrap());
+    let _sender = outbox
+        .clone()
+        .spawn_sender(client(&url, "fuyang-01", &kiosk_token));
+    let _follower = follow_config_poller(board.clone(), kiosk.poller.status());
+    let _heartbeat =
+        spawn_board_heartbeat(outbox.clone(), Duration::from_secs(3600), board.clone());
+    let mut outbox_status = outbox.status();
+    // Waits, on the outbox's own changes, until the fleet shows `wanted`.
+    let mut fleet_until = async |wanted: &dyn Fn(&KioskStatus) -> bool| -> KioskStatus {
+        tokio::time::timeout(HANG_GUARD, async {
+            loop {
+                let status = fleet(&url, "ops-li", &admin_token).await;
+                let row = status
+                    .kiosks
+                    .into_iter()
+                    .find(|k| k.kiosk_id == "fuyang-01");
+                if let Some(row) = row.filter(|r| wanted(r)) {
+                    return row;
+                }
+                outbox_status.changed().await.unwrap();
+            }
+        })
+        .await
+        .expect("the fleet never showed it")
+    };
+    let config_detail = |row: &KioskStatus| {
+        row.last_heartbeat.as_ref().and_then(|h| {
+            h.devices
+                .iter()
+                .find(|d| d.device == "config")
+                .map(|d| (d.status, d.detail.clone().unwrap_or_default()))
+        })
+    };
+
+    publish(&sign(dir, &stranger, 8));
+    kiosk.until(|s| s.last_rejection.is_some()).await;
+    let row = fleet_until(&|row| config_detail(row).is_some()).await;
+    let (status, detail) = config_detail(&row).unwrap();
+    assert_eq!(status, DeviceStatus::Error);
+    assert!(
+        detail.starts_with("refused v8: unknown-key at "),
+        "{detail}"
+    );
+    assert!(detail.ends_with("running built-in defaults"), "{detail}");
+    assert_eq!(row.health, KioskHealth::Error);
+    let page = reqwest::Client::new()
+        .get(format!("{url}/admin/fleet"))
+        .basic_auth("ops-li", Some(&admin_token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("config: refused v8: unknown-key"), "{page}");
+
+    publish(&sign(dir, &key, 9));
+    kiosk.until(|s| s.version == Some(9)).await;
+    let row = fleet_until(&|row| {
+        config_detail(row).is_some_and(|(status, _)| status == DeviceStatus::Ok)
+    })
+    .await;
+    assert_eq!(config_detail(&row).unwrap().1, "v9");
+    assert!(row.config_current);
+    assert_ne!(row.health, KioskHealth::Error);
 }

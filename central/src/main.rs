@@ -108,6 +108,10 @@ enum Command {
         /// Kiosk id, e.g. "binjiang-01".
         #[arg(long)]
         id: String,
+        /// Write the token to this file (created 0600, never overwritten)
+        /// instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Create a one-time code with which a new kiosk enrolls itself
     /// (`estation enroll --central URL --code CODE`); prints the code.
@@ -121,7 +125,8 @@ enum Command {
         #[arg(long, default_value = "24h", value_parser = parse_ttl)]
         ttl: u64,
         /// A public key (`estation admin keygen`'s PREFIX.pub) whose signed
-        /// bundles the kiosk will accept, besides the service's own; repeatable.
+        /// bundles the kiosk will accept; repeatable. Without one the kiosk runs
+        /// on its built-in defaults and refuses every bundle.
         #[arg(long = "config-key")]
         config_keys: Vec<PathBuf>,
         /// Who asks, for the record.
@@ -136,6 +141,10 @@ enum Command {
         /// Administrator id, e.g. "ops-li".
         #[arg(long)]
         id: String,
+        /// Write the token to this file (created 0600, never overwritten)
+        /// instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Print the published public keys (JSON). With a SQLite store of an earlier
     /// version, also moves its signing keys into the key directory.
@@ -170,7 +179,28 @@ enum Command {
     Openapi,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run_cli() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // Each cause once: many messages already quote theirs.
+            let mut text = String::new();
+            for cause in error.chain() {
+                let part = cause.to_string();
+                if !text.contains(&part) {
+                    if !text.is_empty() {
+                        text.push_str(": ");
+                    }
+                    text.push_str(&part);
+                }
+            }
+            eprintln!("estation-central: {text}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_cli() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -180,6 +210,33 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(cli.command))
+}
+
+/// Prints a new token, or writes it to a file only its owner can read.
+fn hand_out_token(token: &str, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(path) = out else {
+        println!("{token}");
+        return Ok(());
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "creating {} (an existing file is not overwritten)",
+            path.display()
+        )
+    })?;
+    use std::io::Write as _;
+    writeln!(file, "{token}")
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("token written to {} (mode 0600)", path.display());
+    Ok(())
 }
 
 /// "24h", "90m", "7d", "3600s" or plain seconds.
@@ -249,7 +306,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             })
             .await?;
         }
-        Command::KioskAdd { store, id } => {
+        Command::KioskAdd { store, id, out } => {
             let opened = server::open_store(&store.database(), &options(&store)).await?;
             let token = server::state::register_kiosk_with_token(
                 &*opened,
@@ -258,7 +315,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 time::OffsetDateTime::now_utc(),
             )
             .await?;
-            println!("{token}");
+            hand_out_token(&token, out.as_deref())?;
         }
         Command::EnrollCode {
             store,
@@ -298,12 +355,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .unwrap_or_default()
             );
         }
-        Command::AdminAdd { store, id } => {
+        Command::AdminAdd { store, id, out } => {
             let opened = server::open_store(&store.database(), &options(&store)).await?;
             let token =
                 server::state::register_admin(&*opened, &id, time::OffsetDateTime::now_utc())
                     .await?;
-            println!("{token}");
+            hand_out_token(&token, out.as_deref())?;
         }
         Command::Keys { store, keys } => {
             let options = ServerOptions {

@@ -1523,6 +1523,10 @@ pub struct PublishBundleRequest {
     pub selector: String,
     /// The bundle exactly as `estation admin sign` wrote it.
     pub bundle: SignedConfig,
+    /// Publish even when the selector matches no registered kiosk yet (for
+    /// kiosks to be enrolled later); otherwise that is refused as a likely typo.
+    #[serde(default)]
+    pub allow_no_kiosk: bool,
 }
 
 /// A bundle the central service hands out.
@@ -1551,8 +1555,10 @@ pub struct EnrollmentCodeRequest {
     /// How long the code stays usable, in seconds (1 minute to 30 days).
     #[schema(example = 86400)]
     pub ttl_secs: u64,
-    /// Public keys, besides the service's own configuration key, whose signed
-    /// bundles the kiosk will accept (the administrators' `estation admin keygen` keys).
+    /// Public keys whose signed bundles the kiosk will accept: the
+    /// administrators' `estation admin keygen` keys. The service's own
+    /// configuration key is never among them: kiosks do not trust the service
+    /// for the integrity of their configuration.
     #[serde(default)]
     pub config_keys: Vec<PublicKeyInfo>,
 }
@@ -1581,8 +1587,8 @@ pub struct Enrollment {
     pub kiosk_id: String,
     /// The kiosk's bearer token; it replaces any token the kiosk id had.
     pub token: String,
-    /// Keys whose signed configuration bundles the kiosk accepts: the service's
-    /// own configuration key first, then the ones named with the code.
+    /// Keys whose signed configuration bundles the kiosk accepts: the ones the
+    /// administrator named with the code (possibly none).
     pub config_keys: Vec<PublicKeyInfo>,
     /// The key that signs certificates (for the kiosk's offline checks).
     pub certificate_key: PublicKeyInfo,

@@ -79,11 +79,14 @@ both_stores!(
         let enrollment: Enrollment = answer.json().await.unwrap();
         assert_eq!(enrollment.kiosk_id, "binjiang-03");
         let keys = h.central.public_keys();
-        assert_eq!(enrollment.config_keys[0], keys.config);
+        // Only the administrator's key: the service is not trusted with the
+        // kiosk's configuration.
+        assert_eq!(enrollment.config_keys.len(), 1);
         assert_eq!(
-            enrollment.config_keys[1].key_id,
+            enrollment.config_keys[0].key_id,
             key_id(&signer.verifying_key())
         );
+        assert_ne!(enrollment.config_keys[0], keys.config);
         assert_eq!(enrollment.certificate_key, keys.certificate);
 
         // The token is the kiosk's credential from now on.

@@ -150,6 +150,7 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_is_served_from_there() {
         .post(format!("{}/v1/admin/bundles", central.base_url()))
         .basic_auth("ops", Some(&admin_token))
         .json(&PublishBundleRequest {
+            allow_no_kiosk: false,
             selector: "*".into(),
             bundle: SignedConfig {
                 payload,

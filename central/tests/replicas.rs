@@ -208,6 +208,7 @@ async fn a_bundle_published_through_one_replica_is_served_by_the_other() {
         .post(format!("{}/v1/admin/bundles", r.a.base_url()))
         .basic_auth("ops", Some(&admin_token))
         .json(&PublishBundleRequest {
+            allow_no_kiosk: false,
             selector: "demo-*".into(),
             bundle: signed.clone(),
         })
@@ -237,6 +238,7 @@ async fn a_bundle_published_through_one_replica_is_served_by_the_other() {
         .post(format!("{}/v1/admin/bundles", r.b.base_url()))
         .basic_auth("ops", Some(&admin_token))
         .json(&PublishBundleRequest {
+            allow_no_kiosk: false,
             selector: "*".into(),
             bundle: signed,
         })

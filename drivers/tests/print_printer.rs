@@ -581,3 +581,27 @@ fn a_kiosk_killed_mid_job_never_prints_twice() {
         .unwrap();
     assert!(matches!(outcome, PrintOutcome::Printed { .. }));
 }
+
+/// Each test page a technician prints to a file printer is kept, and each
+/// decodes to a whole page.
+#[test]
+fn test_pages_to_a_file_printer_do_not_overwrite_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = format!("file:{}", dir.path().display());
+    let info = estation_drivers::print::samples::test_page_info();
+    for _ in 0..2 {
+        estation_drivers::print::cli::print_test_page(&uri, 576, &info).unwrap();
+    }
+    let mut jobs: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "escpos"))
+        .collect();
+    jobs.sort();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    for job in jobs {
+        let decoded = estation_drivers::print::decode(&std::fs::read(&job).unwrap(), 576);
+        assert_eq!(decoded.cuts, 1, "{}", job.display());
+        assert!(!decoded.truncated && decoded.raster_bands > 0);
+    }
+}

@@ -57,6 +57,9 @@ pub enum AdminCommand {
         /// Verify against this public key before publishing.
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Publish even if the selector matches no kiosk yet (kiosks enrolled later).
+        #[arg(long)]
+        allow_no_kiosk: bool,
     },
     /// Hash a technician PIN read from standard input, for the bundle's
     /// `[[technicians]]` entries.
@@ -84,13 +87,17 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
             admin,
             token_file,
             key,
+            allow_no_kiosk,
         } => publish(
             &bundle,
             &central,
             &kiosks,
-            &admin,
-            token_file.as_deref(),
+            Publisher {
+                admin: &admin,
+                token_file: token_file.as_deref(),
+            },
             key.as_deref(),
+            allow_no_kiosk,
         ),
         AdminCommand::HashPin => hash_pin(),
         AdminCommand::Fleet {
@@ -206,13 +213,19 @@ async fn problem_text(response: reqwest::Response) -> String {
     }
 }
 
+/// Who publishes.
+struct Publisher<'a> {
+    admin: &'a str,
+    token_file: Option<&'a Path>,
+}
+
 fn publish(
     bundle: &Path,
     central: &str,
     selector: &str,
-    admin: &str,
-    token_file: Option<&Path>,
+    Publisher { admin, token_file }: Publisher<'_>,
     key: Option<&Path>,
+    allow_no_kiosk: bool,
 ) -> anyhow::Result<ExitCode> {
     estation_central::wire::validate_selector(selector).map_err(anyhow::Error::msg)?;
     let bytes = read_bundle_file(bundle)?;
@@ -231,6 +244,7 @@ fn publish(
     let request = PublishBundleRequest {
         selector: selector.to_owned(),
         bundle: signed,
+        allow_no_kiosk,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -249,10 +263,13 @@ fn publish(
         }
         let published: PublishedBundle = response.json().await.context("reading the receipt")?;
         println!(
-            "published v{} to {:?}: {} kiosk(s) match{}",
+            "published v{} to {:?}: {} match{}",
             published.version,
             published.selector,
-            published.matched_kiosks.len(),
+            match published.matched_kiosks.len() {
+                1 => "1 kiosk".to_owned(),
+                n => format!("{n} kiosks"),
+            },
             if published.matched_kiosks.is_empty() {
                 String::new()
             } else {

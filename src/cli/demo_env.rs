@@ -17,7 +17,7 @@ use crate::kiosk::backend::Backend;
 use crate::ops::bundle::{
     BundleSource, BundleStore, KeyPair, Technician, TrustAnchors, sign_bundle,
 };
-use crate::ops::heartbeat::{HealthBoard, spawn_heartbeat};
+use crate::ops::heartbeat::{HealthBoard, spawn_board_heartbeat};
 use crate::ops::maintenance::{Authenticator, LockoutPolicy, TechnicianPins, hash_pin};
 use crate::ops::maintenance_port::MaintenancePort;
 use crate::ops::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
@@ -255,10 +255,7 @@ impl DemoEnvironment {
         let board = Arc::new(HealthBoard::new(Some(store.clone())));
         let heartbeat = {
             let _guard = runtime.enter();
-            let board = board.clone();
-            spawn_heartbeat(outbox.clone(), Duration::from_secs(300), move || {
-                board.snapshot()
-            })
+            spawn_board_heartbeat(outbox.clone(), Duration::from_secs(300), board.clone())
         };
         // The heartbeat runs for as long as the process.
         std::mem::forget(heartbeat);

@@ -17,7 +17,12 @@ use crate::kiosk::SystemClock;
 use crate::kiosk::backend::{Backend, PrintPort};
 use crate::kiosk::printer::JournaledPrinter;
 use crate::ops::bundle::{BundleStore, TrustAnchors, spawn_config_poller};
-use crate::ops::heartbeat::{HealthBoard, spawn_heartbeat};
+use crate::ops::heartbeat::{HealthBoard, follow_config_poller, spawn_board_heartbeat};
+
+/// How often the kiosk asks for a newer signed bundle.
+pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(300);
+/// How often the kiosk reports its health (and at once after a bundle change).
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(300);
 use crate::ops::maintenance::{Authenticator, LockoutPolicy, TechnicianPins};
 use crate::ops::maintenance_port::MaintenancePort;
 use crate::ops::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
@@ -139,7 +144,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
                 &token,
             ))?,
             store.clone(),
-            Duration::from_secs(300),
+            CONFIG_POLL_INTERVAL,
         )
     };
     let pins = store
@@ -149,10 +154,10 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
     let board = Arc::new(HealthBoard::new(Some(store.clone())));
     let heartbeat = {
         let _guard = runtime.enter();
-        let board = board.clone();
-        spawn_heartbeat(outbox.clone(), Duration::from_secs(300), move || {
-            board.snapshot()
-        })
+        // A bundle applied or refused is heard by the fleet at once, not at the
+        // next heartbeat (docs/operations.md, "How long a change takes").
+        drop(follow_config_poller(board.clone(), poller.status()));
+        spawn_board_heartbeat(outbox.clone(), HEARTBEAT_INTERVAL, board.clone())
     };
     let lockout_file = config.data_dir.join("technician-lockout.json");
     let policy = LockoutPolicy::default();

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use estation_central::wire::{DeviceHealth, DeviceStatus, Heartbeat};
 use time::OffsetDateTime;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::central_client::outbox::{Outbox, OutboxError, OutboxKind, OutboxStatus};
 use crate::ops::bundle::BundleStore;
+use crate::ops::bundle::poller::PollStatus;
 use crate::ops::selftest::SelftestReport;
 
 /// The central service accepts at most this many device entries.
@@ -38,6 +39,8 @@ struct BoardState {
 pub struct HealthBoard {
     state: Mutex<BoardState>,
     bundle: Option<Arc<BundleStore>>,
+    /// Asks the heartbeat task for a heartbeat now rather than at its next tick.
+    urgent: Notify,
 }
 
 impl std::fmt::Debug for HealthBoard {
@@ -52,7 +55,19 @@ impl HealthBoard {
         HealthBoard {
             state: Mutex::default(),
             bundle,
+            urgent: Notify::new(),
         }
+    }
+
+    /// Something the fleet should hear about soon happened (a bundle applied or
+    /// refused): the heartbeat task sends one at once.
+    pub fn heartbeat_soon(&self) {
+        self.urgent.notify_one();
+    }
+
+    /// Waits for [`HealthBoard::heartbeat_soon`].
+    pub async fn heartbeat_requested(&self) {
+        self.urgent.notified().await;
     }
 
     fn lock(&self) -> MutexGuard<'_, BoardState> {
@@ -62,8 +77,9 @@ impl HealthBoard {
     /// Keeps a self-test's result for the next heartbeat.
     pub fn set_selftest(&self, report: SelftestReport) {
         let mut state = self.lock();
-        // The new test supersedes live states learnt before it.
-        state.live.clear();
+        // The new test supersedes live device states learnt before it; a refused
+        // bundle stays reported until the poller learns better.
+        state.live.retain(|device, _| device == "config");
         state.selftest = Some(report);
     }
 
@@ -188,15 +204,45 @@ pub fn spawn_heartbeat<F>(
 where
     F: Fn() -> HeartbeatSnapshot + Send + Sync + 'static,
 {
+    spawn_heartbeat_with(outbox, interval, None, snapshot_fn)
+}
+
+/// [`spawn_heartbeat`], plus a heartbeat whenever `board` asks for one
+/// ([`HealthBoard::heartbeat_soon`]).
+pub fn spawn_board_heartbeat(
+    outbox: Arc<Outbox>,
+    interval: Duration,
+    board: Arc<HealthBoard>,
+) -> HeartbeatHandle {
+    let source = board.clone();
+    spawn_heartbeat_with(outbox, interval, Some(board), move || source.snapshot())
+}
+
+fn spawn_heartbeat_with<F>(
+    outbox: Arc<Outbox>,
+    interval: Duration,
+    board: Option<Arc<HealthBoard>>,
+    snapshot_fn: F,
+) -> HeartbeatHandle
+where
+    F: Fn() -> HeartbeatSnapshot + Send + Sync + 'static,
+{
     let (stop, mut stopped) = oneshot::channel();
     let snapshot_fn = Arc::new(snapshot_fn);
     let task = tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let requested = async {
+                match &board {
+                    Some(board) => board.heartbeat_requested().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = &mut stopped => break,
                 _ = ticker.tick() => {}
+                () = requested => {}
             }
             let outbox = outbox.clone();
             let snapshot_fn = snapshot_fn.clone();
@@ -214,4 +260,60 @@ where
         stop: Some(stop),
         task: Some(task),
     }
+}
+
+/// The `config` entry of the heartbeat for what the poller found: an error
+/// naming the refused bundle while the kiosk keeps the one in force.
+pub fn config_health(status: &PollStatus, now: OffsetDateTime) -> DeviceHealth {
+    match &status.last_rejection {
+        Some((code, _)) => DeviceHealth {
+            device: "config".into(),
+            status: DeviceStatus::Error,
+            detail: Some(format!(
+                "refused {}: {code} at {}; running {}",
+                status
+                    .rejected_version
+                    .map_or_else(|| "a bundle".to_owned(), |v| format!("v{v}")),
+                now.format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                status
+                    .version
+                    .map_or_else(|| "built-in defaults".to_owned(), |v| format!("v{v}")),
+            )),
+        },
+        None => DeviceHealth {
+            device: "config".into(),
+            status: DeviceStatus::Ok,
+            detail: status.version.map(|v| format!("v{v}")),
+        },
+    }
+}
+
+/// Follows the configuration poller: whenever the bundle in force changes or
+/// one is refused, the board's `config` entry says so and a heartbeat goes at
+/// once, so the fleet page hears in seconds, not at the next interval.
+pub fn follow_config_poller(
+    board: Arc<HealthBoard>,
+    mut status: watch::Receiver<PollStatus>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = {
+            let s = status.borrow_and_update();
+            (s.version, s.last_rejection.clone(), s.rejected_version)
+        };
+        while status.changed().await.is_ok() {
+            let current = status.borrow_and_update().clone();
+            let key = (
+                current.version,
+                current.last_rejection.clone(),
+                current.rejected_version,
+            );
+            if key == seen {
+                continue;
+            }
+            seen = key;
+            board.set_device(config_health(&current, OffsetDateTime::now_utc()));
+            board.heartbeat_soon();
+        }
+    })
 }

@@ -27,6 +27,37 @@ pub enum RuntimeError {
     Script(#[from] ScriptError),
     #[error("the window system failed: {0}")]
     Platform(#[from] slint::PlatformError),
+    #[error(
+        "no display here: DISPLAY and WAYLAND_DISPLAY are not set and there is no DRM device (/dev/dri/card*) for the console. \
+Run it in a desktop or compositor session (e.g. cage), on a kiosk's console, or without a window: estation demo --headless --script FILE"
+    )]
+    NoDisplay,
+}
+
+/// Whether a window can appear at all: a desktop or compositor session, a
+/// chosen Slint backend, or the console through a DRM device. Without one,
+/// Slint's own error lists every framebuffer device it tried.
+fn display_available() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if [
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "WAYLAND_SOCKET",
+        "SLINT_BACKEND",
+    ]
+    .iter()
+    .any(|name| set(name))
+    {
+        return true;
+    }
+    std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("card"))
+    })
 }
 
 /// What both runners need.
@@ -96,6 +127,9 @@ pub fn run_windowed(
     clock: Arc<dyn Clock>,
     first_frame: FirstFrame,
 ) -> Result<(), RuntimeError> {
+    if !display_available() {
+        return Err(RuntimeError::NoDisplay);
+    }
     let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {
         // Fails only when the event loop has ended, when nothing is left to update.
         let _ = slint::invoke_from_event_loop(|| {

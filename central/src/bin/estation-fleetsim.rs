@@ -479,6 +479,7 @@ async fn main() -> anyhow::Result<()> {
         .post(format!("{}/v1/admin/bundles", bases[0]))
         .basic_auth("fleetsim", Some(&admin_token))
         .json(&PublishBundleRequest {
+            allow_no_kiosk: false,
             selector: "sim-*".into(),
             bundle: SignedConfig {
                 payload,

@@ -28,7 +28,8 @@ use crate::wire::{
 };
 
 /// A kiosk silent for longer than this shows as `silent` unless the query says otherwise.
-pub const DEFAULT_STALE_AFTER_SECS: u64 = 15 * 60;
+/// Two heartbeat intervals of `estation run` (300 s each).
+pub const DEFAULT_STALE_AFTER_SECS: u64 = 10 * 60;
 /// Backlog from which a kiosk shows a warning.
 const BACKLOG_WARNING: u32 = 50;
 
@@ -69,6 +70,21 @@ pub async fn publish_bundle(
     }
     let version =
         i64::try_from(bundle.version).map_err(|_| ApiError::validation("version is too large"))?;
+    // A selector that matches nobody is most likely a typo, and publishing would
+    // use up the version number for nothing.
+    let matched_kiosks: Vec<String> = state
+        .store
+        .kiosk_ids()
+        .await?
+        .into_iter()
+        .filter(|id| selector_matches(&request.selector, id))
+        .collect();
+    if matched_kiosks.is_empty() && !request.allow_no_kiosk {
+        return Err(ApiError::validation(format!(
+            "the selector {:?} matches no registered kiosk; check it, or set allow_no_kiosk to publish for kiosks enrolled later",
+            request.selector
+        )));
+    }
     let record = PublishedBundleRecord {
         version,
         selector: request.selector.clone(),
@@ -89,13 +105,6 @@ pub async fn publish_bundle(
             "version {version} is not newer than published version {newest}"
         )));
     }
-    let matched_kiosks = state
-        .store
-        .kiosk_ids()
-        .await?
-        .into_iter()
-        .filter(|id| selector_matches(&request.selector, id))
-        .collect();
     let published = PublishedBundle {
         version: bundle.version,
         selector: request.selector,
@@ -153,7 +162,7 @@ pub async fn list_bundles(State(state): State<Arc<AppState>>) -> Result<Response
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FleetQuery {
-    /// Seconds without a heartbeat after which a kiosk is `silent` (default 900).
+    /// Seconds without a heartbeat after which a kiosk is `silent` (default 600: two heartbeat intervals).
     pub stale_after_secs: Option<u64>,
 }
 
@@ -270,10 +279,13 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top
     let count = |h| status.kiosks.iter().filter(|k| k.health == h).count();
     let _ = write!(
         page,
-        "<h1>estation fleet</h1><p>{} kiosks: {} ok, {} warning, {} error, {} silent, {} never seen. \
+        "<h1>estation fleet</h1><p>{}: {} ok, {} warning, {} error, {} silent, {} never seen. \
 Generated {}; silent after {} s.</p>\n<table><tr><th>Kiosk</th><th>Health</th><th>Last heartbeat</th>\
 <th>Version</th><th>Config (running / assigned)</th><th>Backlog</th><th>Devices</th></tr>\n",
-        status.kiosks.len(),
+        match status.kiosks.len() {
+            1 => "1 kiosk".to_owned(),
+            n => format!("{n} kiosks"),
+        },
         count(KioskHealth::Ok),
         count(KioskHealth::Warning),
         count(KioskHealth::Error),

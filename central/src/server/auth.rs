@@ -73,7 +73,12 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 fn admin_unauthorized() -> Response {
-    let mut response = ApiError::unauthorized().into_response();
+    let mut response = ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        crate::wire::ProblemCode::Unauthorized,
+        "Unknown administrator or wrong token",
+    )
+    .into_response();
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Basic realm=\"estation administration\", charset=\"UTF-8\""),

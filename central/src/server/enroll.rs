@@ -253,7 +253,7 @@ pub async fn enroll(
             ApiError::internal()
         })?;
     let keys = state.public_keys();
-    let mut config_keys = vec![keys.config];
+    let mut config_keys: Vec<PublicKeyInfo> = Vec::new();
     for key in extra_keys {
         if !config_keys.iter().any(|k| k.key_id == key.key_id) {
             config_keys.push(key);
@@ -366,7 +366,7 @@ pub fn enrollment_form() -> &'static str {
     "<h2>Enroll a kiosk</h2><form method=\"post\" action=\"/admin/enrollment-codes\">\
 <p><label>Kiosk id <input name=\"kiosk_id\" required maxlength=\"64\" pattern=\"[A-Za-z0-9._\\-]+\"></label> \
 <label>Valid for <input name=\"ttl_hours\" type=\"number\" min=\"1\" max=\"720\" value=\"24\"> hours</label></p>\
-<p><label>Configuration keys the kiosk trusts besides the service's own (PEM, optional)<br>\
+<p><label>Administrators' public keys whose signed configuration the kiosk accepts (PEM; without one the kiosk runs on its built-in defaults)<br>\
 <textarea name=\"config_keys\" rows=\"4\" cols=\"70\"></textarea></label></p>\
 <p><button type=\"submit\">Create a one-time code</button></p></form>\n"
 }

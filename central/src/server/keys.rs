@@ -72,9 +72,14 @@ fn parse_pem(pem: &str, what: &str) -> Result<SigningKey, KeyError> {
 
 /// The PEM text of a key.
 pub fn to_pem(key: &SigningKey) -> Result<String, KeyError> {
-    key.to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-        .map(|pem| pem.to_string())
-        .map_err(|_| KeyError::Malformed("key".into()))
+    // PKCS#8 version 1, which OpenSSL 3.0 reads (it refuses the version 2 form).
+    ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+    .map(|pem| pem.to_string())
+    .map_err(|_| KeyError::Malformed("key".into()))
 }
 
 fn read_key(path: &Path) -> Result<Option<SigningKey>, KeyError> {

@@ -23,7 +23,11 @@ pub fn print_test_page(
     printer.status()?.check_ready()?;
     let rendered = render(&test_page(info), width_dots)?;
     let job = encode(&rendered, &printer.config().encode)?;
-    printer.send("test-page", &job, &mut |_: Progress| {})
+    // One name per page, so a file printer keeps every page a technician printed.
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    printer.send(&format!("test-page-{millis}"), &job, &mut |_: Progress| {})
 }
 
 /// The printer's real-time status.

@@ -18,6 +18,8 @@ pub struct PollStatus {
     pub version: Option<u64>,
     /// Why the last bundle offered was refused, if it was (stable code and text).
     pub last_rejection: Option<(String, String)>,
+    /// The version the refused bundle claims (unverified: it may be the forgery's).
+    pub rejected_version: Option<u64>,
     /// The last network or service error, cleared by a successful poll.
     pub last_error: Option<String>,
 }
@@ -83,12 +85,16 @@ pub fn spawn_config_poller(
                 Ok(ConfigFetch::Fetched { etag: tag, config }) => {
                     status.last_error = None;
                     etag = tag;
+                    let claimed = serde_json::from_str::<serde_json::Value>(&config.payload)
+                        .ok()
+                        .and_then(|payload| payload.get("version").and_then(|v| v.as_u64()));
                     let bytes = serde_json::to_vec(&config).unwrap_or_default();
                     let store = store.clone();
                     let result = tokio::task::spawn_blocking(move || store.apply(&bytes)).await;
                     match result {
                         Ok(Ok(ApplyOutcome::Applied { .. } | ApplyOutcome::Unchanged { .. })) => {
                             status.last_rejection = None;
+                            status.rejected_version = None;
                         }
                         Ok(Err(error)) => {
                             tracing::warn!(
@@ -98,6 +104,7 @@ pub fn spawn_config_poller(
                             );
                             status.last_rejection =
                                 Some((error.code().to_owned(), error.to_string()));
+                            status.rejected_version = claimed;
                         }
                         Err(_) => status.last_error = Some("the apply task failed".into()),
                     }

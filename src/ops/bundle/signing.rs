@@ -74,10 +74,14 @@ impl KeyPair {
                 return Err(key_error(path, "already exists; not overwritten"));
             }
         }
-        let private = self
-            .signing
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| key_error(prefix, e))?;
+        // PKCS#8 version 1 (RFC 8410 without the optional public key): OpenSSL 3.0,
+        // Debian 12's, refuses the version 2 form ed25519-dalek writes by default.
+        let private = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.signing.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| key_error(prefix, e))?;
         let public = self
             .verifying_key()
             .to_public_key_pem(LineEnding::LF)
