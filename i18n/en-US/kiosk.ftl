@@ -1,6 +1,8 @@
 # Kiosk screens, English.
 
 station-name = 24-Hour Government Service Station
+# The station's help line from its configuration, under an error.
+help-phone-line = For help, call { $phone }
 station-name-short = e-Station 24h
 station-motto = Self-service, open day and night
 attract-open = Open 24 hours · Self-service available

@@ -1,6 +1,8 @@
 # Kiosk screens, simplified Chinese (the default language).
 
 station-name = 24小时政务服务e站
+# The station's help line from its configuration, under an error.
+help-phone-line = 需要帮助请拨打 { $phone }
 station-name-short = 24小时政务服务e站
 station-motto = 全天候自助服务 · 不打烊
 attract-open = 24小时开放 · 自助服务可用

@@ -1,6 +1,8 @@
 # Kiosk screens, traditional Chinese.
 
 station-name = 24小時政務服務e站
+# The station's help line from its configuration, under an error.
+help-phone-line = 需要協助請撥打 { $phone }
 station-name-short = 24小時政務服務e站
 station-motto = 全天候自助服務 · 不打烊
 attract-open = 24小時開放 · 自助服務可用

@@ -114,7 +114,7 @@ impl Backend {
             submission: None,
         };
         scrub_certificate(&mut certificate);
-        self.ready(summary, document).await
+        self.ready(summary, document, locale).await
     }
 
     pub async fn origin_form(
@@ -159,7 +159,7 @@ impl Backend {
             submission: None,
         };
         let document = certificate_document(&progress.document);
-        self.ready(summary, document).await
+        self.ready(summary, document, locale).await
     }
 
     pub async fn progress_by_card(
@@ -262,12 +262,26 @@ impl Backend {
             .map_err(|e| central_fault(&e))
     }
 
-    /// Lays out and renders a document for the preview, at the printer's width.
+    /// The configuration bundle in force, if any.
+    pub fn bundle(&self) -> Option<Arc<crate::ops::bundle::ConfigBundle>> {
+        self.maintenance
+            .as_ref()
+            .and_then(|m| m.selftest.bundle.as_ref())
+            .and_then(|store| store.current())
+    }
+
+    /// Lays out and renders a document for the preview, at the printer's width,
+    /// with the station's branding from the bundle in force (its name, footer and
+    /// help line) under it: the preview is the paper.
     pub async fn ready(
         &self,
         summary: DocumentSummary,
-        document: Document,
+        mut document: Document,
+        locale: Locale,
     ) -> Result<ReadyDocument, Fault> {
+        if let Some(bundle) = self.bundle() {
+            crate::kiosk::documents::add_branding(&mut document, &bundle, locale);
+        }
         let width = self.printer.width_dots().max(summary.min_width_dots);
         self.ready_at(summary, document, width).await
     }

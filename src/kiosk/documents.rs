@@ -7,6 +7,8 @@ use std::sync::Arc;
 use estation_drivers::print::{Block, Document};
 use zeroize::Zeroize;
 
+use crate::i18n::Locale;
+use crate::ops::bundle::ConfigBundle;
 use crate::session::{DocKind, DocumentSummary};
 
 pub struct ReadyDocument {
@@ -33,6 +35,34 @@ impl Drop for ReadyDocument {
     fn drop(&mut self) {
         scrub(&mut self.document);
     }
+}
+
+/// Closes a document with the station's name, the bundle's footer and help
+/// line, small and centred under a rule, in the resident's language.
+pub fn add_branding(document: &mut Document, bundle: &ConfigBundle, locale: Locale) {
+    use estation_drivers::print::TextStyle;
+    let tag = locale.tag();
+    let mut lines = vec![bundle.station_name.get(tag).to_owned()];
+    if let Some(footer) = &bundle.branding.receipt_footer {
+        lines.push(footer.get(tag).to_owned());
+    }
+    // The help line is printed unless the footer already names the number.
+    if let Some(phone) = &bundle.branding.help_phone
+        && !lines.iter().any(|line| line.contains(phone.as_str()))
+    {
+        lines.push(format!("☎ {phone}"));
+    }
+    lines.retain(|line| !line.trim().is_empty());
+    if lines.is_empty() {
+        return;
+    }
+    document.blocks.push(Block::Rule {
+        style: Default::default(),
+    });
+    document.blocks.push(Block::Paragraph {
+        text: lines.join("\n"),
+        style: TextStyle::small().centered(),
+    });
 }
 
 /// Overwrites every text a document carries.

@@ -25,7 +25,7 @@ use crate::session::{
     Effect, Event, Fault, FlowKind, KioskTraits, Millis, PeriodChoice, ProgressQuery, Screen,
     ServiceEntry, Session, SubmissionState, Timeouts,
 };
-use crate::view::{FormView, Input, ServiceGroupView, ServiceView, View};
+use crate::view::{BrandingView, FormView, Input, ServiceGroupView, ServiceView, View};
 
 /// Results of background work, delivered to the controller on the UI thread.
 #[derive(Debug)]
@@ -352,11 +352,7 @@ impl Kiosk {
     }
 
     fn bundle(&self) -> Option<Arc<crate::ops::bundle::ConfigBundle>> {
-        self.backend
-            .maintenance
-            .as_ref()
-            .and_then(|m| m.selftest.bundle.as_ref())
-            .and_then(|store| store.current())
+        self.backend.bundle()
     }
 
     /// A newly applied configuration bundle changes the idle timeouts without a
@@ -549,7 +545,7 @@ impl Kiosk {
                         Ok(submitted) => {
                             let (summary, document) =
                                 receipt_document(&labels, &submitted, &form, offset);
-                            backend.ready(summary, document).await
+                            backend.ready(summary, document, locale).await
                         }
                         Err(fault) => Err(fault),
                     };
@@ -649,6 +645,17 @@ impl Kiosk {
         let locale = session.locale();
         let mut view = View::new(session.screen(), locale);
         view.elderly = session.elderly();
+        if let Some(bundle) = self.bundle() {
+            view.branding = BrandingView {
+                station_name: bundle.station_name.get(locale.tag()).to_owned(),
+                help_phone: bundle.branding.help_phone.clone().unwrap_or_default(),
+                accent: bundle
+                    .branding
+                    .accent_colour
+                    .as_deref()
+                    .and_then(BrandingView::parse_colour),
+            };
+        }
         view.on_screen_card = self.on_screen_card.is_some();
         view.degraded = self.degraded;
         let wall = self.clock.wall();

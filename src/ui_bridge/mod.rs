@@ -110,7 +110,19 @@ pub fn present(ui: &AppWindow, view: &View) {
         tr.set_locale(view.locale.tag().into());
         tr.set_revision(tr.get_revision().wrapping_add(1));
     }
-    ui.global::<Theme>().set_elderly(view.elderly);
+    let theme = ui.global::<Theme>();
+    theme.set_elderly(view.elderly);
+    theme.set_has_brand_accent(view.branding.accent.is_some());
+    if let Some([r, g, b]) = view.branding.accent {
+        theme.set_brand_accent(slint::Color::from_rgb_u8(r, g, b));
+    }
+    let brand = ui.global::<Brand>();
+    set_if_changed(brand.get_station_name(), &view.branding.station_name, |s| {
+        brand.set_station_name(s)
+    });
+    set_if_changed(brand.get_help_phone(), &view.branding.help_phone, |s| {
+        brand.set_help_phone(s)
+    });
     ui.set_elderly(view.elderly);
     ui.set_screen(view.screen.name().into());
     ui.set_on_screen_card(view.on_screen_card);

@@ -26,12 +26,37 @@ pub struct ServiceGroupView {
     pub services: Vec<ServiceView>,
 }
 
+/// The bundle's branding, in the resident's language; empty or `None`: the
+/// built-in name and colours.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BrandingView {
+    pub station_name: String,
+    pub help_phone: String,
+    /// `#RRGGBB` as red, green, blue.
+    pub accent: Option<[u8; 3]>,
+}
+
+impl BrandingView {
+    /// Reads `#RRGGBB`; anything else is no colour (the bundle's schema check
+    /// refuses it before it gets here).
+    pub fn parse_colour(text: &str) -> Option<[u8; 3]> {
+        let hex = text.strip_prefix('#')?;
+        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        Some([byte(0)?, byte(2)?, byte(4)?])
+    }
+}
+
 /// Everything the window shows, already translated where the text comes from data.
 #[derive(Clone, Debug)]
 pub struct View {
     pub screen: Screen,
     pub locale: Locale,
     pub elderly: bool,
+    /// The station as its configuration bundle names and colours it.
+    pub branding: BrandingView,
     /// The screen offers a card control of its own (demonstrations).
     pub on_screen_card: bool,
     pub degraded: bool,
@@ -117,6 +142,7 @@ impl View {
             screen,
             locale,
             elderly: false,
+            branding: BrandingView::default(),
             on_screen_card: false,
             degraded: false,
             time: String::new(),

@@ -1,6 +1,7 @@
 //! The submission receipt a kiosk must print, rendered by the kiosk's own code from
 //! the inputs of the submission scripts (`submission-card.script`,
-//! `submission-online.script`) at the tests' pinned time.
+//! `submission-online.script`) at the tests' pinned time, with the branding of the
+//! demo's bundle.
 
 #![allow(dead_code)]
 
@@ -31,7 +32,15 @@ pub fn expected_receipt(reference: &str, outcome: SubmissionOutcome) -> image::G
         room: "501".into(),
         phone: "13800138000".into(),
     };
-    let (_, document) = receipt_document(&labels, &submitted, &form, at.offset());
+    let (_, mut document) = receipt_document(&labels, &submitted, &form, at.offset());
+    // The demo runs on the example bundle, whose branding closes every document.
+    let bundle = estation::ops::bundle::BundleSource::from_toml(include_str!(
+        "../../assets/config/example.toml"
+    ))
+    .unwrap()
+    .into_bundle(time::OffsetDateTime::now_utc())
+    .unwrap();
+    estation::kiosk::documents::add_branding(&mut document, &bundle, Locale::ZhCn);
     print::render(&document, print::WIDTH_80MM).unwrap().pages[0]
         .raster
         .to_gray_image()
