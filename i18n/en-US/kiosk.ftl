@@ -92,3 +92,7 @@ month-9 = September
 month-10 = October
 month-11 = November
 month-12 = December
+# Pages of a list longer than the screen (page: "1 / 2").
+page-previous = ‹ Previous
+page-next = Next ›
+page-of = Page { $page }

@@ -92,3 +92,7 @@ month-9 = 9月
 month-10 = 10月
 month-11 = 11月
 month-12 = 12月
+# Pages of a list longer than the screen (page: "1 / 2").
+page-previous = ‹ 上一頁
+page-next = 下一頁 ›
+page-of = 第 { $page } 頁

@@ -23,7 +23,7 @@ use crate::kiosk::backend::Backend;
 use crate::kiosk::documents::ReadyDocument;
 use crate::session::{
     Effect, Event, Fault, FlowKind, KioskTraits, Millis, PeriodChoice, ProgressQuery, Screen,
-    ServiceEntry, Session, SubmissionState, Timeouts,
+    ServiceEntry, Session, SubmissionState, Timeouts, UiAction,
 };
 use crate::view::{BrandingView, FormView, Input, ServiceGroupView, ServiceView, View};
 
@@ -241,7 +241,13 @@ impl Kiosk {
 
     pub fn input(&mut self, input: Input) {
         match input {
-            Input::Ui(action) => self.event(Event::Ui(action)),
+            Input::Ui(action) => {
+                // Which services are used, for the operators; no personal data.
+                if let UiAction::ChooseService(id) = &action {
+                    tracing::info!(service = %id, "service chosen");
+                }
+                self.event(Event::Ui(action))
+            }
             Input::InsertOnScreenCard => {
                 if let Some(reader) = self.on_screen_card.clone() {
                     self.event(Event::Card(CardEvent::CardInserted {

@@ -72,6 +72,11 @@ impl App {
             let (Some(kiosk), Some(ui)) = (weak_kiosk.upgrade(), weak_ui.upgrade()) else {
                 return;
             };
+            // Turning a page of the service list is presentation only.
+            if verb == "services-page" {
+                ui_bridge::turn_services_page(&ui, &argument);
+                return;
+            }
             if let Some(input) = ui_bridge::parse_action(&verb, &argument) {
                 kiosk.borrow_mut().input(input);
                 ui_bridge::present(&ui, &kiosk.borrow().view());
@@ -115,6 +120,33 @@ impl App {
     /// Handles messages as they arrive until the kiosk shows `wanted` with no work
     /// under way. The deadline only guards against a hang; progress is driven by the
     /// messages themselves.
+    /// Handles results until no work the kiosk started is still under way (a
+    /// rating being queued, a document being fetched).
+    pub fn wait_settled(&self, deadline: Duration) -> Result<(), AppError> {
+        let until = Instant::now() + deadline;
+        loop {
+            self.drain();
+            if self.kiosk.borrow().is_settled() {
+                return Ok(());
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            match self.inbox.recv_timeout(left) {
+                Ok(message) => {
+                    self.kiosk.borrow_mut().message(message);
+                    self.present();
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(AppError::Timeout {
+                        wanted: "settled",
+                        current: self.screen().name(),
+                        seconds: deadline.as_secs(),
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => return Err(AppError::Disconnected),
+            }
+        }
+    }
+
     /// Handles results as they come for `duration`, whatever the screen.
     pub fn serve_for(&self, duration: Duration) -> Result<(), AppError> {
         let until = Instant::now() + duration;

@@ -75,6 +75,28 @@ impl HeadlessWindow {
         slint::platform::update_timers_and_animations();
     }
 
+    /// A finger on the screen at (`x`, `y`) pixels, lifted again: the same
+    /// events a touch panel gives, hit-tested by the window itself.
+    pub fn touch(&self, x: f32, y: f32) {
+        use slint::platform::{PointerEventButton, WindowEvent};
+        // Layouts and geometry settle before the finger lands.
+        self.advance(Duration::from_millis(1));
+        let _ = self.render();
+        let position = slint::LogicalPosition::new(x, y);
+        let window = self.window.window();
+        window.dispatch_event(WindowEvent::PointerMoved { position });
+        window.dispatch_event(WindowEvent::PointerPressed {
+            position,
+            button: PointerEventButton::Left,
+        });
+        window.dispatch_event(WindowEvent::PointerReleased {
+            position,
+            button: PointerEventButton::Left,
+        });
+        window.dispatch_event(WindowEvent::PointerExited);
+        self.advance(Duration::from_millis(1));
+    }
+
     /// Renders the current state of the window into an RGB image.
     pub fn render(&self) -> Result<image::RgbImage, HeadlessError> {
         // Let bindings settle and any running animation finish before the picture.

@@ -124,12 +124,17 @@ pub fn present(ui: &AppWindow, view: &View) {
         brand.set_help_phone(s)
     });
     ui.set_elderly(view.elderly);
+    if ui.get_screen() != view.screen.name() {
+        // A new visit of the service list starts on its first page.
+        ui.set_services_page(0);
+    }
     ui.set_screen(view.screen.name().into());
     ui.set_on_screen_card(view.on_screen_card);
     ui.set_degraded(view.degraded);
     set_if_changed(ui.get_time(), &view.time, |s| ui.set_time(s));
     set_if_changed(ui.get_date(), &view.date, |s| ui.set_date(s));
     ui.set_service_groups(service_model(&view.service_groups));
+    ui.set_service_items(service_items(&view.service_groups));
     ui.set_services_loading(view.services_loading);
     ui.set_service_name(view.service_name.as_str().into());
     ui.set_pin_length(view.pin_length as i32);
@@ -229,6 +234,35 @@ fn set_if_changed(current: SharedString, new: &str, set: impl FnOnce(SharedStrin
     }
 }
 
+/// "next" or "previous" page of the service list; the screen shows its last
+/// page when asked past it.
+pub fn turn_services_page(ui: &AppWindow, direction: &str) {
+    let page = ui.get_services_page();
+    ui.set_services_page(match direction {
+        "next" => page.saturating_add(1),
+        "previous" => page.saturating_sub(1).max(0),
+        _ => page,
+    });
+}
+
+/// Every service of every group, in order, each with its group's title.
+fn service_items(groups: &[ServiceGroupView]) -> ModelRc<ServiceItem> {
+    let items: Vec<ServiceItem> = groups
+        .iter()
+        .flat_map(|g| {
+            g.services.iter().map(|s| ServiceItem {
+                id: s.id.as_str().into(),
+                name: s.name.as_str().into(),
+                description: s.description.as_str().into(),
+                glyph: s.glyph.as_str().into(),
+                available: s.available,
+                group: g.title.as_str().into(),
+            })
+        })
+        .collect();
+    ModelRc::from(Rc::new(VecModel::from(items)))
+}
+
 fn service_model(groups: &[ServiceGroupView]) -> ModelRc<ServiceGroup> {
     let groups: Vec<ServiceGroup> = groups
         .iter()
@@ -243,6 +277,7 @@ fn service_model(groups: &[ServiceGroupView]) -> ModelRc<ServiceGroup> {
                         description: s.description.as_str().into(),
                         glyph: s.glyph.as_str().into(),
                         available: s.available,
+                        group: g.title.as_str().into(),
                     })
                     .collect::<Vec<_>>(),
             ))),

@@ -13,6 +13,7 @@
 //! drain-outbox 60                # wait until queued ratings/submissions are delivered
 //! network down                   # demo mode: cut the link to the central service (up: restore)
 //! screenshot out/preview.png     # render the window to PNG
+//! touch 540 1600                 # a finger at pixel (540, 1600): hit-tested like a real tap
 //! mark identified                # print "mark identified" on stdout (a test waits for it)
 //! hold 600                       # keep the kiosk on its screen, serving, this many seconds
 //! ```
@@ -45,6 +46,11 @@ pub enum Command {
     DrainOutbox(Duration),
     /// Cut or restore demo mode's link to the central service.
     Network(bool),
+    /// A tap at a pixel of the window, through its own hit-testing.
+    Touch {
+        x: f32,
+        y: f32,
+    },
     /// Say on stdout that the script got here.
     Mark(String),
     /// Stay on the current screen, handling results, for this long (a test
@@ -127,6 +133,18 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
                     .parse()
                     .map_err(|_| bad(format!("bad number of seconds {seconds:?}")))?,
             )),
+            ["touch", x, y] => {
+                let coordinate = |text: &str| {
+                    text.parse::<f32>()
+                        .ok()
+                        .filter(|v| v.is_finite() && *v >= 0.0)
+                        .ok_or_else(|| bad(format!("bad coordinate {text:?}")))
+                };
+                Command::Touch {
+                    x: coordinate(x)?,
+                    y: coordinate(y)?,
+                }
+            }
             ["mark", word] => Command::Mark((*word).to_owned()),
             ["hold", seconds] => Command::Hold(Duration::from_secs(
                 seconds
@@ -186,7 +204,10 @@ pub fn run(
                 app.tick();
             }
             Command::DrainOutbox(guard) => {
-                app.drain();
+                // What the visit queued must be in the outbox before "empty" means
+                // "delivered": a rating is queued off the UI thread.
+                app.wait_settled(*guard)
+                    .map_err(|source| ScriptError::Run { line, source })?;
                 let (mut status, runtime) = {
                     let kiosk = app.kiosk();
                     (kiosk.backend().outbox.status(), kiosk.runtime().clone())
@@ -217,6 +238,11 @@ pub fn run(
                 if *up {
                     kiosk.backend().outbox.nudge();
                 }
+            }
+            Command::Touch { x, y } => {
+                app.drain();
+                window.touch(*x, *y);
+                app.drain();
             }
             Command::Mark(word) => {
                 app.drain();
@@ -250,10 +276,11 @@ mod tests {
 
     #[test]
     fn parses_every_command() {
-        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\nmark here\nhold 5\n";
+        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\nmark here\nhold 5\ntouch 10 20.5\n";
         let commands = parse(script).expect("valid script");
         let kinds: Vec<_> = commands.iter().map(|(line, _)| *line).collect();
-        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(commands[11].1, Command::Touch { x: 10.0, y: 20.5 });
         assert_eq!(commands[9].1, Command::Mark("here".into()));
         assert_eq!(commands[10].1, Command::Hold(Duration::from_secs(5)));
         assert_eq!(
