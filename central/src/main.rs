@@ -100,6 +100,10 @@ enum Command {
         /// Requests one client address may make at once to the public routes.
         #[arg(long, default_value_t = PublicRateLimit::default().burst)]
         public_rate_burst: u32,
+        /// Days of heartbeat history kept (each kiosk's newest is always kept);
+        /// pruned hourly by every replica (the deletes are idempotent).
+        #[arg(long, default_value_t = 30)]
+        heartbeat_retention_days: u64,
     },
     /// Register a kiosk (or replace its token) and print the new token.
     KioskAdd {
@@ -284,6 +288,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             public_base_url,
             public_rate_per_minute,
             public_rate_burst,
+            heartbeat_retention_days,
         } => {
             let options = ServerOptions {
                 listen,
@@ -297,6 +302,26 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ..options(&store)
             };
             let state = server::open_state(&store.database(), &options).await?;
+            let retention =
+                std::time::Duration::from_secs(heartbeat_retention_days.max(1) * 86_400);
+            let pruning = state.store().clone();
+            tokio::spawn(async move {
+                let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    hourly.tick().await;
+                    match server::heartbeats::prune_old_heartbeats(
+                        &*pruning,
+                        time::OffsetDateTime::now_utc(),
+                        retention,
+                    )
+                    .await
+                    {
+                        Ok(0) => {}
+                        Ok(deleted) => tracing::info!(deleted, "old heartbeats pruned"),
+                        Err(error) => tracing::warn!(%error, "pruning heartbeats failed"),
+                    }
+                }
+            });
             let listener = tokio::net::TcpListener::bind(listen).await?;
             tracing::info!(
                 address = %listener.local_addr()?,

@@ -903,3 +903,61 @@ both_stores!(
         assert_eq!(catalogue.status(), StatusCode::OK);
     }
 );
+
+both_stores!(
+    old_heartbeats_are_pruned_but_each_kiosks_newest_stays,
+    |backend: Backend| async move {
+        let clock = Clock::manual(datetime!(2026-10-01 02:00 UTC));
+        let h = Harness::start_with(
+            backend,
+            ServerOptions {
+                clock: clock.clone(),
+                ..ServerOptions::default()
+            },
+        )
+        .await;
+        let quiet = h.central.register_kiosk("quiet-01").await.unwrap();
+        for key in ["old-1", "old-2", "old-3"] {
+            let answer = h
+                .post("/v1/heartbeats", key, &heartbeat())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+        }
+        let answer = h
+            .http
+            .post(h.url("/v1/heartbeats"))
+            .header(KIOSK_ID_HEADER, "quiet-01")
+            .header(IDEMPOTENCY_KEY_HEADER, "quiet-1")
+            .bearer_auth(&quiet)
+            .json(&heartbeat())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        // A month and a day later the busy kiosk reports again; the quiet one never does.
+        clock.set(datetime!(2026-11-02 02:00 UTC));
+        let answer = h
+            .post("/v1/heartbeats", "new-1", &heartbeat())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(h.rows("SELECT COUNT(*) FROM heartbeats"), 5);
+
+        let deleted = estation_central::server::heartbeats::prune_old_heartbeats(
+            &**h.central.store(),
+            datetime!(2026-11-02 02:00 UTC),
+            estation_central::server::heartbeats::DEFAULT_RETENTION,
+        )
+        .await
+        .unwrap();
+        assert_eq!(deleted, 3);
+        assert_eq!(
+            h.rows("SELECT COUNT(*) FROM heartbeats WHERE idempotency_key IN ('new-1', 'quiet-1')"),
+            2
+        );
+        assert_eq!(h.rows("SELECT COUNT(*) FROM heartbeats"), 2);
+    }
+);

@@ -117,16 +117,24 @@ impl App {
         self.present();
     }
 
-    /// Handles messages as they arrive until the kiosk shows `wanted` with no work
-    /// under way. The deadline only guards against a hang; progress is driven by the
-    /// messages themselves.
     /// Handles results until no work the kiosk started is still under way (a
     /// rating being queued, a document being fetched).
     pub fn wait_settled(&self, deadline: Duration) -> Result<(), AppError> {
+        self.handle_until(deadline, "settled", || true)
+    }
+
+    /// Handles results until `done` holds and the kiosk has settled; a timeout
+    /// names `wanted`.
+    fn handle_until(
+        &self,
+        deadline: Duration,
+        wanted: &'static str,
+        done: impl Fn() -> bool,
+    ) -> Result<(), AppError> {
         let until = Instant::now() + deadline;
         loop {
             self.drain();
-            if self.kiosk.borrow().is_settled() {
+            if done() && self.kiosk.borrow().is_settled() {
                 return Ok(());
             }
             let left = until.saturating_duration_since(Instant::now());
@@ -137,7 +145,7 @@ impl App {
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(AppError::Timeout {
-                        wanted: "settled",
+                        wanted,
                         current: self.screen().name(),
                         seconds: deadline.as_secs(),
                     });
@@ -164,28 +172,10 @@ impl App {
         }
     }
 
+    /// Handles messages as they arrive until the kiosk shows `wanted` with no work
+    /// under way. The deadline only guards against a hang; progress is driven by the
+    /// messages themselves.
     pub fn wait_for(&self, wanted: Screen, deadline: Duration) -> Result<(), AppError> {
-        let until = Instant::now() + deadline;
-        loop {
-            self.drain();
-            if self.screen() == wanted && self.kiosk.borrow().is_settled() {
-                return Ok(());
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            match self.inbox.recv_timeout(left) {
-                Ok(message) => {
-                    self.kiosk.borrow_mut().message(message);
-                    self.present();
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(AppError::Timeout {
-                        wanted: wanted.name(),
-                        current: self.screen().name(),
-                        seconds: deadline.as_secs(),
-                    });
-                }
-                Err(RecvTimeoutError::Disconnected) => return Err(AppError::Disconnected),
-            }
-        }
+        self.handle_until(deadline, wanted.name(), || self.screen() == wanted)
     }
 }

@@ -4,10 +4,16 @@
 /// A fresh verification code: 12 characters of Crockford base32 (60 random
 /// bits), grouped for reading aloud: "7KQ2-M9XD-4HTR".
 pub fn new_verification_code() -> String {
+    grouped_random_code(3)
+}
+
+/// `groups` groups of four random Crockford base32 characters (20 bits each),
+/// joined by dashes: no I, L, O or U to misread.
+pub fn grouped_random_code(groups: usize) -> String {
     use rand::Rng;
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut rng = rand::thread_rng();
-    let chars: Vec<char> = (0..12)
+    let chars: Vec<char> = (0..groups * 4)
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
         .collect();
     chars

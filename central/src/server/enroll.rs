@@ -37,17 +37,7 @@ const MAX_CONFIG_KEYS: usize = 8;
 /// A fresh code: 16 characters of Crockford base32 (80 random bits) in groups
 /// of four, to be read over the phone and typed on a kiosk's keyboard.
 pub fn new_enrollment_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut rng = rand::thread_rng();
-    let chars: Vec<char> = (0..16)
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
+    super::codes::grouped_random_code(4)
 }
 
 /// The form of a code that is hashed: upper case, without spaces and dashes,

@@ -69,3 +69,27 @@ async fn write_batches(store: Arc<dyn Store>, mut jobs: mpsc::Receiver<Job>) {
         }
     }
 }
+
+/// How long heartbeats are kept by default: a month of history per kiosk.
+pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+/// Rows deleted per statement, so pruning never holds a long lock.
+const PRUNE_BATCH: i64 = 10_000;
+
+/// Deletes heartbeats older than `retention` (a kiosk's newest always stays), a
+/// batch at a time; answers how many went. 10,000 kiosks at one heartbeat every
+/// 5 minutes write 2.9 million rows a day: without this the table only grows.
+pub async fn prune_old_heartbeats(
+    store: &dyn Store,
+    now: time::OffsetDateTime,
+    retention: std::time::Duration,
+) -> Result<u64, StoreError> {
+    let before = now - retention;
+    let mut total = 0;
+    loop {
+        let deleted = store.prune_heartbeats(before, PRUNE_BATCH).await?;
+        total += deleted;
+        if deleted < PRUNE_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}

@@ -399,6 +399,10 @@ pub trait Store: Send + Sync {
         &self,
         batch: &[HeartbeatRecord],
     ) -> Result<Vec<StoredHeartbeat>, StoreError>;
+    /// Deletes up to `limit` heartbeats received before `before`, never a
+    /// kiosk's newest (the fleet shows it however old); answers how many went.
+    async fn prune_heartbeats(&self, before: OffsetDateTime, limit: i64)
+    -> Result<u64, StoreError>;
     /// Every registered kiosk with its newest heartbeat, by kiosk id.
     async fn fleet(&self) -> Result<Vec<(String, Option<LastHeartbeat>)>, StoreError>;
 

@@ -1087,6 +1087,24 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn prune_heartbeats(
+        &self,
+        before: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "DELETE FROM heartbeats WHERE id IN (
+                     SELECT h.id FROM heartbeats h
+                     WHERE h.received_at < $1
+                       AND h.id < (SELECT MAX(n.id) FROM heartbeats n WHERE n.kiosk_id = h.kiosk_id)
+                     LIMIT $2)",
+                &[&before, &limit],
+            )
+            .await?)
+    }
+
     async fn fleet(&self) -> Result<Vec<(String, Option<LastHeartbeat>)>, StoreError> {
         let client = self.client().await?;
         let stmt = client

@@ -964,6 +964,25 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn prune_heartbeats(
+        &self,
+        before: OffsetDateTime,
+        limit: i64,
+    ) -> Result<u64, StoreError> {
+        let before = utc_text(before);
+        self.write(move |tx| {
+            Ok(tx.execute(
+                "DELETE FROM heartbeats WHERE id IN (
+                     SELECT h.id FROM heartbeats h
+                     WHERE h.received_at < ?1
+                       AND h.id < (SELECT MAX(n.id) FROM heartbeats n WHERE n.kiosk_id = h.kiosk_id)
+                     LIMIT ?2)",
+                params![before, limit],
+            )? as u64)
+        })
+        .await
+    }
+
     async fn record_heartbeats(
         &self,
         batch: &[HeartbeatRecord],
