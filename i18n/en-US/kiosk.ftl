@@ -31,6 +31,7 @@ demo-only = Demo mode only
 pin-title = Enter your card PIN
 pin-hint = Use the keys below to type your social security card PIN
 pin-wrong = Wrong PIN. { $tries } tries left
+pin-wrong-next = When no tries are left the card locks: a service window unlocks it during office hours.
 keypad-delete = Delete
 keypad-ok = OK
 

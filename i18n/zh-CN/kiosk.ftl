@@ -31,6 +31,7 @@ demo-only = 仅演示模式
 pin-title = 请输入卡片密码
 pin-hint = 请用下方数字键输入社保卡密码
 pin-wrong = 密码不正确，还可尝试 { $tries } 次
+pin-wrong-next = 次数用完后卡片将被锁定，请在工作时间到服务窗口办理解锁。
 keypad-delete = 删除
 keypad-ok = 确定
 

@@ -31,6 +31,7 @@ demo-only = 僅示範模式
 pin-title = 請輸入卡片密碼
 pin-hint = 請用下方數字鍵輸入社保卡密碼
 pin-wrong = 密碼不正確，還可嘗試 { $tries } 次
+pin-wrong-next = 次數用完後卡片將被鎖定，請在上班時間到服務窗口辦理解鎖。
 keypad-delete = 刪除
 keypad-ok = 確定
 

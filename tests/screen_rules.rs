@@ -1,0 +1,129 @@
+//! Rules of the screens that a program can check on their pixels, in both
+//! modes: elderly keys are never smaller than standard ones, and a disabled
+//! button stays legible.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn shot(dir: &Path, screen: &str, locale: &str, elderly: bool) -> image::RgbImage {
+    let out: PathBuf = dir.join(format!("{screen}.{locale}.{elderly}.png"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_estation"));
+    command.args([
+        "screenshot",
+        "--screen",
+        screen,
+        "--locale",
+        locale,
+        "--out",
+    ]);
+    command.arg(&out);
+    if elderly {
+        command.arg("--elderly");
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{screen} {locale} elderly={elderly}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    image::open(&out).unwrap().to_rgb8()
+}
+
+fn is_white(p: &image::Rgb<u8>) -> bool {
+    p.0.iter().all(|&c| c >= 250)
+}
+
+/// The tallest run of white pixels in column `x` between `from` and `to`: the
+/// inside of the tallest white key there.
+fn tallest_white_run(page: &image::RgbImage, x: u32, from: u32, to: u32) -> u32 {
+    let (mut best, mut run) = (0, 0);
+    for y in from..to {
+        if is_white(page.get_pixel(x, y)) {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+fn luminance(p: &image::Rgb<u8>) -> f64 {
+    let channel = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(p.0[0]) + 0.7152 * channel(p.0[1]) + 0.0722 * channel(p.0[2])
+}
+
+/// WCAG contrast between the most common colour of a box (its background) and
+/// the colour furthest from it (its text).
+fn contrast_in(page: &image::RgbImage, x: std::ops::Range<u32>, y: std::ops::Range<u32>) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for yy in y.clone() {
+        for xx in x.clone() {
+            *counts.entry(page.get_pixel(xx, yy).0).or_insert(0u32) += 1;
+        }
+    }
+    let background = image::Rgb(*counts.iter().max_by_key(|(_, n)| **n).unwrap().0);
+    let lb = luminance(&background);
+    let ratio = |l: f64| (lb.max(l) + 0.05) / (lb.min(l) + 0.05);
+    counts
+        .keys()
+        .map(|c| ratio(luminance(&image::Rgb(*c))))
+        .fold(1.0, f64::max)
+}
+
+#[test]
+fn elderly_keys_are_never_smaller_than_standard_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    for screen in ["keypad-application-number", "keypad-house-number"] {
+        for locale in ["zh-CN", "en-US"] {
+            // The left column of keys ("1", "4", "7", "Clear") is crossed at x = 80.
+            let key = |elderly| {
+                tallest_white_run(&shot(dir.path(), screen, locale, elderly), 80, 600, 1700)
+            };
+            let (standard, elderly) = (key(false), key(true));
+            assert!(
+                standard >= 60,
+                "{screen} {locale}: no key found ({standard} px)"
+            );
+            assert!(
+                elderly >= standard,
+                "{screen} {locale}: elderly keys {elderly} px, standard {standard} px"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_disabled_button_is_legible() {
+    let dir = tempfile::tempdir().unwrap();
+    for elderly in [false, true] {
+        // On the first page of services, "Previous" is disabled: bottom left, above the nav bar.
+        let page = shot(dir.path(), "services", "en-US", elderly);
+        let ratio = contrast_in(&page, 60..400, 1540..1650);
+        assert!(
+            ratio >= 4.5,
+            "disabled button contrast {ratio:.1}:1 (elderly={elderly})"
+        );
+    }
+}
+
+#[test]
+fn a_waiting_screen_shows_a_spinner_that_stands_out() {
+    let dir = tempfile::tempdir().unwrap();
+    for elderly in [false, true] {
+        let page = shot(dir.path(), "issuing", "zh-CN", elderly);
+        // The spinner sits above the centre of the screen.
+        let ratio = contrast_in(&page, 400..680, 760..1040);
+        assert!(
+            ratio >= 3.0,
+            "spinner contrast {ratio:.1}:1 (elderly={elderly})"
+        );
+    }
+}
