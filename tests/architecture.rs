@@ -408,6 +408,14 @@ fn no_module_of_the_drivers_uses_another_that_uses_it_back() {
     ));
 }
 
+#[test]
+fn no_module_of_the_central_service_uses_another_that_uses_it_back() {
+    assert_acyclic(&Crate::load(
+        "estation-central",
+        &root().join("central/src"),
+    ));
+}
+
 /// The session is pure: it names only its own modules, the locale type, the card
 /// driver's types and the standard library (and zeroize for personal data).
 #[test]

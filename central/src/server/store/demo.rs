@@ -10,7 +10,7 @@
 
 use time::OffsetDateTime;
 
-use super::{ApplicationRecord, ContributionRow, OriginRecord, ResidentRow, ServiceRecord};
+use super::model::{ApplicationRecord, ContributionRow, OriginRecord, ResidentRow, ServiceRecord};
 use crate::seed;
 use crate::wire::{Category, OriginCertificateSummary};
 
@@ -51,7 +51,7 @@ pub fn seed() -> DemoSeed {
                 card_number: resident.card_number.into(),
                 id_number: resident.id_number.into(),
                 name: resident.name.into(),
-                gender: super::gender_from_text(resident.gender),
+                gender: super::model::gender_from_text(resident.gender),
                 birth_date: resident.birth_date.into(),
                 address: record.address.into(),
                 household_head: record.household_head.into(),
@@ -170,7 +170,7 @@ pub fn contributions_to_add(
 
 #[cfg(test)]
 mod tests {
-    use super::super::Store;
+    use super::super::model::Store;
     use super::super::sqlite::SqliteStore;
     use rusqlite::Connection;
     use time::macros::datetime;

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqliteValue;
 use time::OffsetDateTime;
 
-use super::parse_rfc3339;
+use super::model::parse_rfc3339;
 use crate::server::error::StoreError;
 
 /// How a column is typed in PostgreSQL.

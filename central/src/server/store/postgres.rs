@@ -18,7 +18,9 @@ use tokio_postgres::types::ToSql;
 
 use super::demo;
 use super::migrate::{Dump, Kind, Value};
-use super::*;
+use super::model::*;
+use crate::server::error::StoreError;
+use crate::wire::{Category, LastHeartbeat, Locale, Period};
 
 /// Ordered migrations; each runs once, recorded in `schema_migrations`.
 const MIGRATIONS: &[(i32, &str, &str)] = &[(

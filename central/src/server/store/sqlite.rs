@@ -15,7 +15,10 @@ use rusqlite_migration::{M, Migrations};
 use time::OffsetDateTime;
 
 use super::demo;
-use super::*;
+use super::migrate;
+use super::model::*;
+use crate::server::error::StoreError;
+use crate::wire::{Category, LastHeartbeat, Locale, Period};
 
 const READERS: usize = 4;
 
