@@ -104,6 +104,11 @@ enum Command {
         /// pruned hourly by every replica (the deletes are idempotent).
         #[arg(long, default_value_t = 30)]
         heartbeat_retention_days: u64,
+        /// Serve the reference "show my code" phone page at /m/id, which issues
+        /// phone identity codes to residents who give their card and ID numbers
+        /// (pilots and demonstrations; a province's own app issues real codes).
+        #[arg(long)]
+        identity_code_page: bool,
     },
     /// Register a kiosk (or replace its token) and print the new token.
     KioskAdd {
@@ -289,6 +294,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             public_rate_per_minute,
             public_rate_burst,
             heartbeat_retention_days,
+            identity_code_page,
         } => {
             let options = ServerOptions {
                 listen,
@@ -299,6 +305,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     per_minute: public_rate_per_minute,
                     burst: public_rate_burst,
                 },
+                identity_code_page,
                 ..options(&store)
             };
             let state = server::open_state(&store.database(), &options).await?;
@@ -319,6 +326,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                         Ok(0) => {}
                         Ok(deleted) => tracing::info!(deleted, "old heartbeats pruned"),
                         Err(error) => tracing::warn!(%error, "pruning heartbeats failed"),
+                    }
+                    let now = time::OffsetDateTime::now_utc();
+                    match server::identity_code::prune_identity_code_uses(&*pruning, now).await {
+                        Ok(0) => {}
+                        Ok(deleted) => tracing::info!(deleted, "spent identity codes forgotten"),
+                        Err(error) => tracing::warn!(%error, "pruning identity codes failed"),
                     }
                 }
             });

@@ -245,6 +245,45 @@ impl fmt::Debug for Identity {
     }
 }
 
+/// A code the resident shows on a phone (an electronic social security card, a
+/// provincial app), as the kiosk's scanner read it. The kiosk trusts nothing in
+/// it: the central service decides whom it identifies.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IdentityCodeRequest {
+    /// The scanned text, exactly as read (at most [`MAX_IDENTITY_CODE_CHARS`]).
+    pub code: String,
+}
+
+impl fmt::Debug for IdentityCodeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityCodeRequest")
+            .field("code_chars", &self.code.chars().count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest scanned code the service looks at; a longer one is malformed.
+pub const MAX_IDENTITY_CODE_CHARS: usize = 512;
+
+/// The resident a phone code stands for: what a card would have told the kiosk,
+/// so the visit goes on exactly as with a card.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CodeIdentity {
+    pub card_number: String,
+    /// Citizen ID number (GB 11643).
+    pub id_number: String,
+    pub name: String,
+    pub gender: Gender,
+    /// "YYYY-MM-DD".
+    pub birth_date: String,
+}
+
+impl fmt::Debug for CodeIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeIdentity").finish_non_exhaustive()
+    }
+}
+
 /// Hides the middle of an ID number: "330106********2314".
 pub fn mask_id_number(id_number: &str) -> String {
     id_number
@@ -1431,6 +1470,15 @@ pub enum ProblemCode {
     EnrollmentCodeUsed,
     /// An enrollment code past its time limit.
     EnrollmentCodeExpired,
+    /// A scanned identity code that is not one: wrong form, damaged, truncated.
+    IdentityCodeMalformed,
+    /// A well-formed identity code this service did not issue (forged, from
+    /// another system) or whose resident is gone.
+    IdentityCodeUnknown,
+    /// An identity code that identified a resident already: codes are single-use.
+    IdentityCodeUsed,
+    /// An identity code past its short life: the phone shows a new one.
+    IdentityCodeExpired,
     Internal,
     /// A code this build does not know yet (newer server).
     #[serde(other)]
@@ -1460,6 +1508,10 @@ impl ProblemCode {
             ProblemCode::EnrollmentCodeUnknown => "enrollment-code-unknown",
             ProblemCode::EnrollmentCodeUsed => "enrollment-code-used",
             ProblemCode::EnrollmentCodeExpired => "enrollment-code-expired",
+            ProblemCode::IdentityCodeMalformed => "identity-code-malformed",
+            ProblemCode::IdentityCodeUnknown => "identity-code-unknown",
+            ProblemCode::IdentityCodeUsed => "identity-code-used",
+            ProblemCode::IdentityCodeExpired => "identity-code-expired",
             ProblemCode::Internal => "internal",
             ProblemCode::Unknown => "unknown",
         }

@@ -36,9 +36,14 @@ pub struct EmbeddedCentral {
 impl EmbeddedCentral {
     /// Starts on 127.0.0.1 with an ephemeral port; the database lives in `dir`
     /// (created and seeded on first use, reused afterwards), the signing keys in
-    /// `dir/keys` (generated on first use, 0600).
+    /// `dir/keys` (generated on first use, 0600). Residents get phone identity
+    /// codes from its `/m/id` page.
     pub async fn start(dir: &Path) -> Result<EmbeddedCentral, ServerError> {
-        Self::start_with(dir, ServerOptions::default()).await
+        let options = ServerOptions {
+            identity_code_page: true,
+            ..ServerOptions::default()
+        };
+        Self::start_with(dir, options).await
     }
 
     /// As [`EmbeddedCentral::start`]; `options.database` may name a PostgreSQL

@@ -17,6 +17,7 @@ pub mod enroll;
 pub mod error;
 pub mod heartbeats;
 pub mod http;
+pub mod identity_code;
 pub mod keys;
 pub mod openapi;
 pub mod phone;

@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, api, enroll, phone, resident};
+use super::{admin, api, enroll, identity_code, phone, resident};
 use crate::wire::*;
 
 struct KioskSecurity;
@@ -73,6 +73,7 @@ Every write carries an `Idempotency-Key` header; a replay returns the first answ
     paths(
         api::catalogue,
         api::identity_lookup,
+        identity_code::identify_by_code,
         api::issue_certificate,
         phone::create_phone_link,
         api::verify_certificate,
@@ -97,7 +98,7 @@ Every write carries an `Idempotency-Key` header; a replay returns the first answ
     modifiers(&KioskSecurity),
     tags(
         (name = "catalogue", description = "Services, categories, opening hours"),
-        (name = "identity", description = "Residents identified by card"),
+        (name = "identity", description = "Residents identified by card or by the code on their phone"),
         (name = "certificates", description = "Issue and verify signed certificates"),
         (name = "origin-certificates", description = "Certificates of origin for exporters"),
         (name = "applications", description = "Application progress"),

@@ -129,6 +129,18 @@ pub async fn phone_page(State(state): State<Arc<AppState>>, Path(token): Path<St
 }
 
 fn page(status: StatusCode, html: &str) -> Response {
+    public_page(status, html, FormPolicy::NoForms)
+}
+
+/// Whether a public page may post forms (to its own origin only).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum FormPolicy {
+    NoForms,
+    SameOrigin,
+}
+
+/// A public HTML page: never cached, never indexed, no scripts, no framing.
+pub(super) fn public_page(status: StatusCode, html: &str, forms: FormPolicy) -> Response {
     let mut response = (status, html.to_owned()).into_response();
     let headers = response.headers_mut();
     for (name, value) in [
@@ -137,13 +149,20 @@ fn page(status: StatusCode, html: &str) -> Response {
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-        ),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(match forms {
+            FormPolicy::NoForms => {
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+            }
+            FormPolicy::SameOrigin => {
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
+            }
+        }),
+    );
     headers.insert(
         "x-robots-tag",
         HeaderValue::from_static("noindex, nofollow"),
@@ -161,9 +180,13 @@ table{border-collapse:collapse;width:100%;font-size:.9em;margin:8px 0}\
 th,td{border:1px solid #ccc;padding:4px 6px;text-align:left}caption{text-align:left;\
 font-weight:600;padding:4px 0}.code{font-size:1.4em;font-weight:700;letter-spacing:.05em;\
 text-align:center;border:2px solid #0a5;border-radius:8px;padding:10px;margin:16px 0}\
-.notes{font-size:.9em;color:#333}.foot{text-align:right;color:#555;margin-top:16px}";
+.notes{font-size:.9em;color:#333}.foot{text-align:right;color:#555;margin-top:16px}\
+form{margin:12px 0}label{display:block;margin:8px 0 2px;color:#333}\
+input{font-size:1em;padding:8px;width:100%;box-sizing:border-box}\
+button{font-size:1em;padding:10px 16px;margin:8px 8px 0 0}.qr{text-align:center}\
+.qr svg{width:80%;max-width:340px;height:auto}";
 
-fn shell(lang: &str, title: &str, body: &str) -> String {
+pub(super) fn shell(lang: &str, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -37,13 +37,23 @@ impl Default for PublicRateLimit {
     }
 }
 
-pub struct RateLimiter {
-    governor: Governor<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
+/// Identity codes one kiosk may have checked: a resident scans once per visit,
+/// a few times when the phone shows an old code; a kiosk far above this is
+/// broken or abused, and the fleet page shows its 429s.
+pub const IDENTITY_CODE_RATE_LIMIT: PublicRateLimit = PublicRateLimit {
+    per_minute: 30,
+    burst: 10,
+};
+
+/// GCRA buckets per key: a client address on the public routes, a kiosk id on
+/// the identity-code route.
+pub struct RateLimiter<K: std::hash::Hash + Eq + Clone = IpAddr> {
+    governor: Governor<K, DefaultKeyedStateStore<K>, DefaultClock>,
     checks: AtomicU64,
 }
 
-impl RateLimiter {
-    pub fn new(limit: PublicRateLimit) -> RateLimiter {
+impl<K: std::hash::Hash + Eq + Clone> RateLimiter<K> {
+    pub fn new(limit: PublicRateLimit) -> RateLimiter<K> {
         let per_minute = NonZeroU32::new(limit.per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
         RateLimiter {
@@ -52,13 +62,13 @@ impl RateLimiter {
         }
     }
 
-    /// `Ok` when `address` may go on; else the seconds to wait.
-    pub fn check(&self, address: IpAddr) -> Result<(), u64> {
+    /// `Ok` when `key` may go on; else the seconds to wait.
+    pub fn check(&self, key: &K) -> Result<(), u64> {
         // Forget idle addresses now and then, so the table stays small.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.governor.retain_recent();
         }
-        self.governor.check_key(&address).map_err(|not_until| {
+        self.governor.check_key(key).map_err(|not_until| {
             not_until
                 .wait_time_from(DefaultClock::default().now())
                 .as_secs()

@@ -14,13 +14,14 @@ use super::auth::require_kiosk;
 use super::http::{not_found, problem_answers};
 use super::rate_limit::too_many_requests;
 use super::state::AppState;
-use super::{admin, api, enroll, phone, resident};
+use super::{admin, api, enroll, identity_code, phone, resident};
 
 /// The HTTP API, ready to serve.
 pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     let kiosk_only = Router::new()
         .route("/v1/catalogue", get(api::catalogue))
         .route("/v1/identity/lookup", post(api::identity_lookup))
+        .route("/v1/identity/code", post(identity_code::identify_by_code))
         .route("/v1/certificates", post(api::issue_certificate))
         .route(
             "/v1/certificates/{certificate_id}/phone-link",
@@ -55,12 +56,18 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/v1/heartbeats", post(api::heartbeat))
         .route("/v1/config", get(api::config))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_kiosk));
-    let public = Router::new()
+    let mut public = Router::new()
         .route("/v1/verify/{code}", get(api::verify_certificate))
         .route("/v1/keys", get(api::public_keys))
         .route("/v1/enroll", post(enroll::enroll))
-        .route("/m/{token}", get(phone::phone_page))
-        .route_layer(middleware::from_fn_with_state(state.clone(), limit_public));
+        .route("/m/{token}", get(phone::phone_page));
+    if state.identity_code_page {
+        public = public.route(
+            "/m/id",
+            get(identity_code::show_code_form).post(identity_code::show_code),
+        );
+    }
+    let public = public.route_layer(middleware::from_fn_with_state(state.clone(), limit_public));
     kiosk_only
         .merge(public)
         .merge(admin::routes(state.clone()))
@@ -99,7 +106,7 @@ pub async fn limit_public(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    match state.public_limiter.check(address) {
+    match state.public_limiter.check(&address) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             tracing::warn!(%address, "public route rate limit reached");

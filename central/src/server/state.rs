@@ -13,8 +13,9 @@ use time::{OffsetDateTime, UtcOffset};
 use super::config::{self, ConfigCache, ConfigSnapshot};
 use super::error::{ApiError, StoreError};
 use super::heartbeats::HeartbeatBatcher;
+use super::identity_code::IdentityCodeVerifier;
 use super::keys::{self, KeySource, SigningKeys};
-use super::rate_limit::{PublicRateLimit, RateLimiter};
+use super::rate_limit::{IDENTITY_CODE_RATE_LIMIT, PublicRateLimit, RateLimiter};
 use super::store::{self, Database, DefaultConfigRecord, Store, sha256};
 use crate::wire::{ConfigBundle, Locale, LocalizedText, PublicKeyInfo, PublicKeys};
 
@@ -97,6 +98,9 @@ pub struct ServerOptions {
     pub keys: KeySource,
     /// Requests per client address on the public routes.
     pub public_rate_limit: PublicRateLimit,
+    /// Serve the reference "show my code" phone page (`/m/id`): demo mode and
+    /// pilots, where no province platform issues the residents' codes.
+    pub identity_code_page: bool,
 }
 
 impl Default for ServerOptions {
@@ -113,6 +117,7 @@ impl Default for ServerOptions {
             pool_size: store::OpenOptions::default().pool_size,
             keys: KeySource::Unset,
             public_rate_limit: PublicRateLimit::default(),
+            identity_code_page: false,
         }
     }
 }
@@ -129,6 +134,11 @@ pub struct AppState {
     pub(crate) config_cache: ConfigCache,
     pub(crate) heartbeats: HeartbeatBatcher,
     pub(crate) public_limiter: RateLimiter,
+    pub(crate) identity_code_limiter: RateLimiter<String>,
+    /// Seals and opens the reference phone identity codes.
+    pub(crate) identity_codes: IdentityCodeVerifier,
+    /// Serve the reference "show my code" page (`/m/id`).
+    pub(crate) identity_code_page: bool,
 }
 
 impl AppState {
@@ -315,6 +325,7 @@ pub async fn open_state(
         sqlite.forget_legacy_signing_keys().await?;
     }
     ensure_default_config(&*store, &keys, now).await?;
+    let identity_codes = IdentityCodeVerifier::derive(&keys.certificate);
     Ok(Arc::new(AppState {
         heartbeats: HeartbeatBatcher::spawn(store.clone()),
         store,
@@ -330,6 +341,9 @@ pub async fn open_state(
         phone_link_ttl: options.phone_link_ttl,
         config_cache: ConfigCache::default(),
         public_limiter: RateLimiter::new(options.public_rate_limit),
+        identity_code_limiter: RateLimiter::new(IDENTITY_CODE_RATE_LIMIT),
+        identity_codes,
+        identity_code_page: options.identity_code_page,
     }))
 }
 

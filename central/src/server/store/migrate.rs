@@ -217,6 +217,15 @@ pub const TABLES: &[TableSpec] = &[
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
         kinds: &[Bytes, Text, Text, Time, Time, Time, Text],
     },
+    TableSpec {
+        name: "identity_code_uses",
+        select: "SELECT nonce, kiosk_id, request_key, used_at, expires_at
+                 FROM identity_code_uses",
+        insert: "INSERT INTO identity_code_uses (nonce, kiosk_id, request_key, used_at,
+                     expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+        kinds: &[Bytes, Text, Text, Time, Time],
+    },
 ];
 
 /// Every table's rows, in the order of [`TABLES`].

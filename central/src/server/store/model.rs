@@ -268,6 +268,16 @@ pub enum Redeemed {
     Unknown,
 }
 
+/// A phone identity code being used: its nonce, remembered until it expires.
+pub struct IdentityCodeSpend {
+    pub nonce: [u8; 12],
+    pub kiosk_id: String,
+    /// The request's Idempotency-Key, when it sent one.
+    pub request_key: Option<String>,
+    pub used_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
 /// Why a bundle was not published.
 pub enum PublishRefused {
     /// A bundle with this version or a newer one is already published.
@@ -413,6 +423,14 @@ pub trait Store: Send + Sync {
         code_sha256: &[u8; 32],
         now: OffsetDateTime,
     ) -> Result<Redeemed, StoreError>;
+
+    // ---- phone identity codes
+    /// Marks a code's nonce used; `false` when it was used before (by any
+    /// kiosk, on any replica: the primary key decides between racers), unless
+    /// by this very request (same kiosk, same request key): a retry.
+    async fn spend_identity_code(&self, spend: &IdentityCodeSpend) -> Result<bool, StoreError>;
+    /// Forgets the uses of codes that expired before `before`.
+    async fn prune_identity_code_uses(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
 }
 
 /// JSON text of a stored value.

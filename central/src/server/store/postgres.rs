@@ -23,11 +23,18 @@ use crate::server::error::StoreError;
 use crate::wire::{Category, LastHeartbeat, Locale, Period};
 
 /// Ordered migrations; each runs once, recorded in `schema_migrations`.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "identity_codes",
+        include_str!("../../../migrations/postgres/0002_identity_codes.sql"),
+    ),
+];
 
 /// Advisory lock ids (arbitrary constants of this service).
 const MIGRATION_LOCK: i64 = 0x6573_7461_0001;
@@ -164,30 +171,19 @@ impl PgStore {
     /// Rows per table, in the order of the copy.
     pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
         let client = self.client().await?;
+        // One count per copied table, in the same order as the copy.
+        let counts: Vec<String> = super::migrate::TABLES
+            .iter()
+            .map(|spec| format!("(SELECT COUNT(*) FROM {})", spec.name))
+            .collect();
         let row = client
-            .query_one(
-                "SELECT (SELECT COUNT(*) FROM kiosks), (SELECT COUNT(*) FROM admins),
-                        (SELECT COUNT(*) FROM categories), (SELECT COUNT(*) FROM services),
-                        (SELECT COUNT(*) FROM residents), (SELECT COUNT(*) FROM contributions),
-                        (SELECT COUNT(*) FROM applications),
-                        (SELECT COUNT(*) FROM origin_certificates),
-                        (SELECT COUNT(*) FROM issued_certificates),
-                        (SELECT COUNT(*) FROM submissions), (SELECT COUNT(*) FROM ratings),
-                        (SELECT COUNT(*) FROM heartbeats),
-                        (SELECT COUNT(*) FROM idempotency_keys),
-                        (SELECT COUNT(*) FROM config_bundles),
-                        (SELECT COUNT(*) FROM published_bundles),
-                        (SELECT COUNT(*) FROM phone_links),
-                        (SELECT COUNT(*) FROM receipt_counters),
-                        (SELECT COUNT(*) FROM enrollment_codes)",
-                &[],
-            )
+            .query_one(&format!("SELECT {}", counts.join(", ")), &[])
             .await?;
         Ok(super::migrate::TABLES
             .iter()
             .enumerate()
-            .map(|(i, spec)| (spec.name, row.get::<_, i64>(i)))
-            .collect())
+            .map(|(i, spec)| Ok((spec.name, row.try_get::<_, i64>(i)?)))
+            .collect::<Result<_, StoreError>>()?)
     }
 }
 
@@ -1271,6 +1267,45 @@ impl Store for PgStore {
             )
             .await?;
         Ok(())
+    }
+
+    async fn spend_identity_code(&self, spend: &IdentityCodeSpend) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO identity_code_uses (nonce, kiosk_id, request_key, used_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nonce) DO NOTHING",
+                &[
+                    &&spend.nonce[..],
+                    &spend.kiosk_id,
+                    &spend.request_key,
+                    &spend.used_at,
+                    &spend.expires_at,
+                ],
+            )
+            .await?;
+        if inserted == 1 {
+            return Ok(true);
+        }
+        let replay = client
+            .query_opt(
+                "SELECT kiosk_id = $2 AND request_key = $3 FROM identity_code_uses
+                 WHERE nonce = $1",
+                &[&&spend.nonce[..], &spend.kiosk_id, &spend.request_key],
+            )
+            .await?
+            .and_then(|r| r.get::<_, Option<bool>>(0));
+        Ok(replay == Some(true))
+    }
+
+    async fn prune_identity_code_uses(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "DELETE FROM identity_code_uses WHERE expires_at < $1",
+                &[&before],
+            )
+            .await?)
     }
 
     async fn redeem_enrollment_code(

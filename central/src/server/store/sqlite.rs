@@ -34,6 +34,9 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/sqlite/0004_replicas_and_keys.sql"
         )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/0005_identity_codes.sql"
+        )),
     ])
 }
 
@@ -1224,6 +1227,48 @@ impl Store for SqliteStore {
                 params![hash, kiosk, by, created, expires, keys],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn spend_identity_code(&self, spend: &IdentityCodeSpend) -> Result<bool, StoreError> {
+        let (nonce, kiosk, key, used, expires) = (
+            spend.nonce.to_vec(),
+            spend.kiosk_id.clone(),
+            spend.request_key.clone(),
+            utc_text(spend.used_at),
+            utc_text(spend.expires_at),
+        );
+        self.write(move |tx| {
+            if tx.execute(
+                "INSERT INTO identity_code_uses (nonce, kiosk_id, request_key, used_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (nonce) DO NOTHING",
+                params![nonce, kiosk, key, used, expires],
+            )? == 1
+            {
+                return Ok(true);
+            }
+            let replay: Option<bool> = tx
+                .query_row(
+                    "SELECT kiosk_id = ?2 AND request_key = ?3 FROM identity_code_uses
+                     WHERE nonce = ?1",
+                    params![nonce, kiosk, key],
+                    |r| r.get::<_, Option<bool>>(0),
+                )
+                .optional()?
+                .flatten();
+            Ok(replay == Some(true))
+        })
+        .await
+    }
+
+    async fn prune_identity_code_uses(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let before = utc_text(before);
+        self.write(move |tx| {
+            Ok(tx.execute(
+                "DELETE FROM identity_code_uses WHERE expires_at < ?1",
+                params![before],
+            )? as u64)
         })
         .await
     }

@@ -1,0 +1,14 @@
+-- Phone identity codes are stateless (sealed with a key derived from the
+-- certificate key); what the service must remember is which ones were used,
+-- so that a code identifies one visit only. A row can go once its code has
+-- expired: an expired code is refused before this table is consulted.
+CREATE TABLE identity_code_uses (
+    nonce       BLOB PRIMARY KEY,
+    kiosk_id    TEXT NOT NULL,
+    -- The Idempotency-Key of the request that used it: a retry of that very
+    -- request (its answer was lost) is answered again, not refused as used.
+    request_key TEXT,
+    used_at     TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+CREATE INDEX identity_code_uses_by_expiry ON identity_code_uses (expires_at);
