@@ -26,6 +26,15 @@ insert-card-reader = Card reader
 insert-card-card = Social security card
 insert-card-hint = Chip facing up, into the reader below the screen. Leave it in until you are done.
 demo-insert-card = Insert demo card
+identify-title = Insert your card, or scan the code on your phone
+identify-picture = The front of the kiosk: 1 is the card reader, below the screen; 2 is the scanner window, below the card reader.
+identify-card-title = Insert your social security card
+identify-card-hint = Chip facing up, into card reader 1. Leave it in until you are done.
+identify-phone-title = No card with you? Scan your phone
+identify-phone-hint = Open the identity code in your electronic social security card or government services app, and hold the phone screen down about 10 cm above scanner window 2 until it beeps.
+checking-code-title = Checking your code
+checking-code-hint = Please wait a moment
+goodbye-phone-reminder = Remember to take your phone and belongings
 demo-only = Demo mode only
 
 pin-title = Enter your card PIN

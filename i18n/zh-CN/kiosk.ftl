@@ -26,6 +26,15 @@ insert-card-reader = 读卡器
 insert-card-card = 社会保障卡
 insert-card-hint = 芯片朝上，插入屏幕下方的读卡器，办理完成前请不要拔卡。
 demo-insert-card = 插入演示卡
+identify-title = 请插卡，或扫描手机上的身份码
+identify-picture = 终端正面示意图：1 号是读卡器，在屏幕下方；2 号是扫码窗口，在读卡器下方。
+identify-card-title = 插入社会保障卡
+identify-card-hint = 芯片朝上，插入 1 号读卡器，办理完成前请不要拔卡。
+identify-phone-title = 没带卡？扫手机身份码
+identify-phone-hint = 打开电子社保卡或政务服务 App 的身份码，屏幕朝下，放在 2 号扫码窗口上方约 10 厘米处，听到提示音即可。
+checking-code-title = 正在核验身份码
+checking-code-hint = 请稍候，马上就好
+goodbye-phone-reminder = 请带好您的手机和随身物品
 demo-only = 仅演示模式
 
 pin-title = 请输入卡片密码

@@ -26,6 +26,15 @@ insert-card-reader = 讀卡機
 insert-card-card = 社會保障卡
 insert-card-hint = 晶片朝上，插入螢幕下方的讀卡機，辦理完成前請不要拔卡。
 demo-insert-card = 插入示範卡
+identify-title = 請插卡，或掃描手機上的身分碼
+identify-picture = 終端正面示意圖：1 號是讀卡機，在螢幕下方；2 號是掃碼窗口，在讀卡機下方。
+identify-card-title = 插入社會保障卡
+identify-card-hint = 晶片朝上，插入 1 號讀卡機，辦理完成前請不要拔卡。
+identify-phone-title = 沒帶卡？掃手機身分碼
+identify-phone-hint = 打開電子社保卡或政務服務 App 的身分碼，螢幕朝下，放在 2 號掃碼窗口上方約 10 公分處，聽到提示音即可。
+checking-code-title = 正在核驗身分碼
+checking-code-hint = 請稍候，馬上就好
+goodbye-phone-reminder = 請帶好您的手機和隨身物品
 demo-only = 僅示範模式
 
 pin-title = 請輸入卡片密碼

@@ -390,6 +390,18 @@ impl CentralClient {
             .await
     }
 
+    /// Asks whom a scanned phone code identifies. The service spends the code;
+    /// the idempotency key (kept across retries) makes a retry whose first
+    /// answer was lost get the resident again instead of "used".
+    pub async fn identify_by_code(
+        &self,
+        request: &wire::IdentityCodeRequest,
+    ) -> Result<wire::CodeIdentity, CentralError> {
+        let key = new_idempotency_key();
+        self.post(&["v1", "identity", "code"], request, Some(&key))
+            .await
+    }
+
     /// Issues a certificate under a fresh idempotency key (kept across retries).
     pub async fn issue_certificate(
         &self,

@@ -46,6 +46,10 @@ impl CentralError {
                 ProblemCode::CertificateNotFound => "central-error-certificate-not-found",
                 ProblemCode::ValidationFailed => "central-error-invalid-input",
                 ProblemCode::Unauthorized => "central-error-kiosk-not-authorized",
+                ProblemCode::IdentityCodeMalformed => "code-error-malformed",
+                ProblemCode::IdentityCodeUnknown => "code-error-unknown",
+                ProblemCode::IdentityCodeUsed => "code-error-used",
+                ProblemCode::IdentityCodeExpired => "code-error-expired",
                 _ => "central-error-failed",
             },
             CentralError::ServerFailed { .. }

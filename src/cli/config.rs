@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use estation_drivers::scanner::{ScannerConfig, ScannerUri};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +33,48 @@ pub struct LocalConfig {
     /// configuration bundles this kiosk accepts.
     #[serde(default)]
     pub config_keys: Vec<PathBuf>,
+    /// The code scanner residents hold their phones under (docs/scanner.md).
+    /// Without it, residents identify by card only.
+    #[serde(default)]
+    pub scanner: Option<ScannerSection>,
+}
+
+/// `[scanner]`: one to one onto the driver's `ScannerConfig`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerSection {
+    /// `serial:/dev/ttyACM0?baud=9600&suffix=cr` or `hid:/dev/input/by-id/…-event-kbd`.
+    pub uri: String,
+    /// Longest code accepted, in bytes (16..=65536; default 1024).
+    #[serde(default)]
+    pub max_code_len: Option<usize>,
+    /// A partial code is dropped after this long without a byte (20..=5000 ms;
+    /// default 250).
+    #[serde(default)]
+    pub inter_char_timeout_ms: Option<u64>,
+}
+
+impl ScannerSection {
+    pub fn scanner_config(&self) -> Result<ScannerConfig, String> {
+        let uri: ScannerUri = self
+            .uri
+            .parse()
+            .map_err(|e| format!("[scanner] uri: {e}"))?;
+        let mut config = ScannerConfig::new(uri);
+        if let Some(len) = self.max_code_len {
+            if !(16..=65_536).contains(&len) {
+                return Err("[scanner] max_code_len must be 16..=65536 bytes".into());
+            }
+            config.max_code_len = len;
+        }
+        if let Some(ms) = self.inter_char_timeout_ms {
+            if !(20..=5_000).contains(&ms) {
+                return Err("[scanner] inter_char_timeout_ms must be 20..=5000".into());
+            }
+            config.inter_char_timeout = std::time::Duration::from_millis(ms);
+        }
+        Ok(config)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +181,9 @@ impl LocalConfig {
         if ![0, 90, 180, 270].contains(&config.display.rotation) {
             return Err(invalid("display rotation must be 0, 90, 180 or 270"));
         }
+        if let Some(scanner) = &config.scanner {
+            scanner.scanner_config().map_err(|m| invalid(&m))?;
+        }
         Ok(config)
     }
 
@@ -173,6 +219,36 @@ mod tests {
         let path = dir.path().join("kiosk.toml");
         std::fs::write(&path, text).expect("write");
         LocalConfig::load(&path)
+    }
+
+    #[test]
+    fn a_scanner_section_is_checked_when_the_file_is_loaded() {
+        let base = "kiosk_id = \"k1\"\ncentral_url = \"https://c.example\"\nprinter = \"file:out\"\ntoken_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\n";
+        let config = load(base).expect("valid");
+        assert!(config.scanner.is_none());
+        let config = load(&format!(
+            "{base}[scanner]\nuri = \"serial:/dev/ttyACM0?baud=115200&suffix=crlf\"\ninter_char_timeout_ms = 400\n"
+        ))
+        .expect("valid");
+        let scanner = config
+            .scanner
+            .expect("section")
+            .scanner_config()
+            .expect("config");
+        assert_eq!(
+            scanner.uri.to_string(),
+            "serial:/dev/ttyACM0?baud=115200&suffix=crlf"
+        );
+        assert_eq!(scanner.inter_char_timeout.as_millis(), 400);
+        for bad in [
+            "[scanner]\nuri = \"usb:/dev/x\"\n",
+            "[scanner]\nuri = \"serial:/dev/ttyACM0?baud=7\"\n",
+            "[scanner]\nuri = \"serial:/dev/ttyACM0\"\nmax_code_len = 3\n",
+            "[scanner]\nuri = \"serial:/dev/ttyACM0\"\ninter_char_timeout_ms = 0\n",
+            "[scanner]\nuri = \"serial:/dev/ttyACM0\"\ncolour = \"red\"\n",
+        ] {
+            assert!(load(&format!("{base}{bad}")).is_err(), "{bad}");
+        }
     }
 
     #[test]

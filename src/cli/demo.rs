@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use estation_drivers::scanner::{Scanner, ScannerConfig, ScannerUri};
 
 use crate::kiosk::{Clock, ManualClock, PinnedWallClock, SystemClock};
 use crate::session::Timeouts;
@@ -47,6 +48,10 @@ pub struct DemoArgs {
     /// Use only the on-screen demo card, not the PC/SC readers of this machine.
     #[arg(long)]
     pub no_card_reader: bool,
+    /// A code scanner to read phone identity codes with
+    /// (`serial:/dev/ttyACM0`, `hid:/dev/input/by-id/…-event-kbd`; docs/scanner.md).
+    #[arg(long)]
+    pub scanner: Option<String>,
     /// Exit once the first frame is on screen (start-up benchmarks).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -116,6 +121,24 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         "estation demo: printed jobs go to {}",
         environment.print_dir.display()
     );
+    println!(
+        "estation demo: phone identity codes at {}/m/id",
+        environment.central.base_url()
+    );
+    let scanner = match &args.scanner {
+        Some(text) => {
+            let uri: ScannerUri = text
+                .parse()
+                .with_context(|| format!("--scanner {text:?}"))?;
+            Some(uri)
+        }
+        None => None,
+    };
+    let new_scanner = || {
+        scanner
+            .clone()
+            .map(|uri| Scanner::new(ScannerConfig::new(uri)))
+    };
 
     let window = match (args.width, args.height) {
         (Some(width), Some(height)) => {
@@ -144,6 +167,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             timeouts,
             on_screen_card: Some(crate::cli::demo_env::DEMO_READER.to_owned()),
             card_reader: !args.no_card_reader,
+            scanner: new_scanner(),
             window,
         };
         let base = script_path.parent().map(PathBuf::from).unwrap_or_default();
@@ -156,6 +180,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             timeouts,
             on_screen_card: Some(crate::cli::demo_env::DEMO_READER.to_owned()),
             card_reader: !args.no_card_reader,
+            scanner: new_scanner(),
             window,
         };
         if let Some(seconds) = args.stall_ui_after {

@@ -140,7 +140,11 @@ impl DemoEnvironment {
         };
         let central_dir = folder(data.join("central"))?;
         let print_dir = folder(data.join("printed"))?;
-        let mut server = ServerOptions::default();
+        // Demo residents get their phone identity codes from its /m/id page.
+        let mut server = ServerOptions {
+            identity_code_page: true,
+            ..ServerOptions::default()
+        };
         if let Some(at) = options.at {
             server.clock = Clock::manual(at);
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use estation_drivers::card::PcscIdentitySource;
+use estation_drivers::scanner::Scanner;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -25,7 +26,7 @@ pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(300);
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(300);
 use crate::ops::maintenance::{Authenticator, LockoutPolicy, TechnicianPins};
 use crate::ops::maintenance_port::MaintenancePort;
-use crate::ops::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
+use crate::ops::selftest::{CardTest, CentralTest, PrinterTest, ScannerTest, SelftestContext};
 use crate::session::Timeouts;
 use crate::ui_bridge::runtime::{FirstFrame, KioskSetup, run_windowed};
 
@@ -164,6 +165,12 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
     let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
         .unwrap_or(i64::MAX);
     let lockout = crate::ops::maintenance_port::load_lockout(&lockout_file, &policy, now_ms);
+    let scanner = match &config.scanner {
+        Some(section) => Some(Scanner::new(
+            section.scanner_config().map_err(|m| anyhow::anyhow!(m))?,
+        )),
+        None => None,
+    };
     let maintenance = Arc::new(MaintenancePort {
         authenticator: Mutex::new(Authenticator::with_state(pins, policy, lockout)),
         lockout_file: Some(lockout_file),
@@ -185,6 +192,9 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
                 ))?),
                 timeout: Duration::from_secs(10),
             }),
+            scanner: scanner
+                .as_ref()
+                .map(|scanner| ScannerTest::Running(scanner.handle())),
             data_dir: Some(config.data_dir.clone()),
             outbox: Some(outbox.clone()),
             bundle: Some(store.clone()),
@@ -223,6 +233,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         timeouts: Timeouts::default(),
         on_screen_card: None,
         card_reader: true,
+        scanner,
         window: config.display.window_size(),
     };
     run_windowed(

@@ -14,8 +14,8 @@ use crate::central_client::{CentralClient, ClientConfig};
 use crate::cli::config::LocalConfig;
 use crate::ops::bundle::{BundleStore, TrustAnchors};
 use crate::ops::selftest::{
-    CardTest, CentralTest, DisplayResult, PrinterTest, SelftestContext, SelftestReport, Status,
-    run_selftest,
+    CardTest, CentralTest, DisplayResult, PrinterTest, ScannerTest, SelftestContext,
+    SelftestReport, Status, run_selftest,
 };
 
 #[derive(Args, Debug, Default)]
@@ -151,8 +151,18 @@ fn context(args: &SelftestArgs) -> anyhow::Result<SelftestContext> {
         }
         None => (None, None),
     };
+    // The configured scanner is opened for the test (stop the kiosk first: it
+    // holds the scanner exclusively, and the check would report it busy).
+    let scanner = match local.as_ref().and_then(|c| c.scanner.as_ref()) {
+        Some(section) => Some(ScannerTest::Open {
+            config: section.scanner_config().map_err(|m| anyhow::anyhow!(m))?,
+            wait: std::time::Duration::from_secs(3),
+        }),
+        None => None,
+    };
     Ok(SelftestContext {
         kiosk_id,
+        scanner,
         card: (!args.no_card_reader).then(|| CardTest {
             reader: args.reader.clone(),
             expect_card: args.read_card,

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use estation_central::wire;
-use estation_drivers::card::{Identity, IdentitySource, Pin};
+use estation_drivers::card::{Identity, IdentitySource, Pin, ProfileId};
 use estation_drivers::print::{self, Document, PrintError};
+use estation_drivers::scanner::ScannedCode;
 use zeroize::Zeroize;
 
 use crate::central_client::outbox::{EntryOutcome, Outbox, SenderHandle};
@@ -82,6 +83,30 @@ impl Backend {
         self.cards
             .read_identity(reader, pin)
             .map_err(|e| Fault::from(&e))
+    }
+
+    /// The resident whose phone code was scanned, as the central service
+    /// vouches for them. The code is spent there and dropped (zeroized) here.
+    pub async fn identify_by_code(&self, code: ScannedCode) -> Result<Identity, Fault> {
+        let mut request = wire::IdentityCodeRequest {
+            code: code.as_str().to_owned(),
+        };
+        drop(code);
+        let result = self.central.identify_by_code(&request).await;
+        request.code.zeroize();
+        let resident = result.map_err(|e| central_fault(&e))?;
+        Ok(Identity {
+            profile: ProfileId::PhoneCode,
+            card_number: resident.card_number,
+            id_number: resident.id_number,
+            name: resident.name,
+            gender: match resident.gender {
+                wire::Gender::Male => "M",
+                wire::Gender::Female => "F",
+            }
+            .to_owned(),
+            birth_date: resident.birth_date,
+        })
     }
 
     pub async fn issue_certificate(

@@ -21,9 +21,11 @@ use time::OffsetDateTime;
 use crate::i18n::{Locale, Translator};
 use crate::kiosk::backend::Backend;
 use crate::kiosk::documents::ReadyDocument;
+use estation_drivers::scanner::ScanEvent;
+
 use crate::session::{
-    Effect, Event, Fault, FlowKind, KioskTraits, Millis, PeriodChoice, ProgressQuery, Screen,
-    ServiceEntry, Session, SubmissionState, Timeouts, UiAction,
+    Effect, Event, Fault, FlowKind, IdentifiedBy, KioskTraits, Millis, PeriodChoice, ProgressQuery,
+    Screen, ServiceEntry, Session, SubmissionState, Timeouts, UiAction,
 };
 use crate::view::{BrandingView, FormView, Input, ServiceGroupView, ServiceView, View};
 
@@ -170,6 +172,9 @@ pub struct Kiosk {
     base_timeouts: Timeouts,
     /// Background tasks started and not yet finished.
     in_flight: usize,
+    /// Codes the scanner has read since start, wanted or not (operators see
+    /// how often residents use their phones; scripts wait on it).
+    codes_scanned: u64,
 }
 
 /// Posts `TaskDone` when a background task ends, however it ends.
@@ -215,11 +220,16 @@ impl Kiosk {
             applied_bundle: None,
             base_timeouts: timeouts_base,
             in_flight: 0,
+            codes_scanned: 0,
         }
     }
 
     pub fn screen(&self) -> Screen {
         self.session.screen()
+    }
+
+    pub fn codes_scanned(&self) -> u64 {
+        self.codes_scanned
     }
 
     /// True when no background work is under way: the screen shows its final state.
@@ -408,6 +418,9 @@ impl Kiosk {
                 if let Event::PrintFinished(result) = &event {
                     self.note_print(result);
                 }
+                if let Event::Scanner(ScanEvent::Scanned(_)) = &event {
+                    self.codes_scanned += 1;
+                }
                 self.event(event)
             }
             Message::Catalogue(result) => {
@@ -461,7 +474,16 @@ impl Kiosk {
 
     fn event(&mut self, event: Event) {
         let now = self.clock.now();
+        let before = self.session.screen();
         let effects = self.session.handle(event, now);
+        // What residents are told went wrong, for the operators (a fault's detail
+        // never holds personal data).
+        if self.session.screen() == Screen::Error
+            && before != Screen::Error
+            && let Some(fault) = self.session.fault()
+        {
+            tracing::info!(message = fault.message_key, detail = %fault.detail, "resident shown an error");
+        }
         for effect in effects {
             self.run(effect);
         }
@@ -485,6 +507,13 @@ impl Kiosk {
                 self.runtime.spawn_blocking(move || {
                     let _done = done;
                     let result = backend.read_identity(&reader, pin.as_ref());
+                    mailbox.post(Message::Session(Event::IdentityRead(result)));
+                });
+            }
+            Effect::VerifyCode { code } => {
+                self.runtime.spawn(async move {
+                    let _done = done;
+                    let result = backend.identify_by_code(code).await;
                     mailbox.post(Message::Session(Event::IdentityRead(result)));
                 });
             }
@@ -663,6 +692,8 @@ impl Kiosk {
             };
         }
         view.on_screen_card = self.on_screen_card.is_some();
+        view.scanner_ready = session.scanner_ready();
+        view.identified_by_phone = session.identified_by() == Some(IdentifiedBy::PhoneCode);
         view.degraded = self.degraded;
         let wall = self.clock.wall();
         view.time = format!("{:02}:{:02}", wall.hour(), wall.minute());

@@ -4,6 +4,7 @@
 //! are its flow module's, reached through [`flow::Cx`].
 
 use estation_drivers::card::{CardEvent, Identity, Pin};
+use estation_drivers::scanner::ScanEvent;
 use zeroize::Zeroizing;
 
 use super::fault::Fault;
@@ -40,7 +41,10 @@ pub struct Session {
     flow: Flow,
     reader: Option<String>,
     card_present: bool,
+    /// A code scanner is connected: the identity screens offer the phone code.
+    scanner_ready: bool,
     identity: Option<Identity>,
+    identified_by: Option<IdentifiedBy>,
     pin_entry: Zeroizing<String>,
     pin_tries_left: Option<u8>,
     pin_was_wrong: bool,
@@ -82,7 +86,9 @@ impl Session {
             flow: Flow::None,
             reader: None,
             card_present: false,
+            scanner_ready: false,
             identity: None,
+            identified_by: None,
             pin_entry: Zeroizing::new(String::new()),
             pin_tries_left: None,
             pin_was_wrong: false,
@@ -180,6 +186,13 @@ impl Session {
     pub fn card_present(&self) -> bool {
         self.card_present
     }
+    /// Whether the identity screens offer "scan the code on your phone".
+    pub fn scanner_ready(&self) -> bool {
+        self.scanner_ready
+    }
+    pub fn identified_by(&self) -> Option<IdentifiedBy> {
+        self.identified_by
+    }
     pub fn applications(&self) -> &[ApplicationEntry] {
         &self.applications
     }
@@ -232,6 +245,7 @@ impl Session {
                 self.on_action(action, now, &mut effects);
             }
             Event::Card(card) => self.on_card(card, now, &mut effects),
+            Event::Scanner(scan) => self.on_scan(scan, now, &mut effects),
             Event::IdentityRead(result) => self.on_identity(result, now, &mut effects),
             Event::CatalogueLoaded(result) => self.on_catalogue(result, now),
             Event::DocumentReady(result) => self.on_document(result, now, &mut effects),
@@ -549,8 +563,12 @@ impl Session {
                     return;
                 }
                 self.card_present = false;
-                // The card's data leaves with the card.
-                self.identity = None;
+                // The card's data leaves with the card (an identity from a phone
+                // code has nothing to do with a card taken out).
+                if self.identified_by != Some(IdentifiedBy::PhoneCode) {
+                    self.identity = None;
+                    self.identified_by = None;
+                }
                 self.pin_entry.clear();
                 if matches!(self.screen, Screen::ReadingCard | Screen::PinEntry) {
                     self.fail(
@@ -567,18 +585,46 @@ impl Session {
         }
     }
 
+    /// The scanner's news. A code counts only while a flow asks for identity:
+    /// anywhere else (a PIN or number being typed, a document on screen) it is
+    /// dropped here, zeroized, and reaches no field.
+    fn on_scan(&mut self, event: ScanEvent, now: Millis, effects: &mut Vec<Effect>) {
+        let asks_identity = self.screen == Screen::InsertCard && self.service.is_some();
+        match event {
+            ScanEvent::Connected { .. } => self.scanner_ready = true,
+            ScanEvent::Unavailable(_) => self.scanner_ready = false,
+            ScanEvent::Scanned(code) if asks_identity => {
+                self.last_activity = now;
+                self.go(Screen::Working(Work::CheckingCode), now);
+                effects.push(Effect::VerifyCode { code });
+            }
+            ScanEvent::Rejected(error) if asks_identity => {
+                self.last_activity = now;
+                self.fail(
+                    Fault::new(error.message_key(), error.to_string()),
+                    Screen::InsertCard,
+                    now,
+                );
+            }
+            ScanEvent::Scanned(_) | ScanEvent::Rejected(_) => {}
+        }
+    }
+
     fn on_identity(
         &mut self,
         result: Result<Identity, Fault>,
         now: Millis,
         effects: &mut Vec<Effect>,
     ) {
-        if self.screen != Screen::ReadingCard {
+        let source = match self.screen {
+            Screen::ReadingCard => IdentifiedBy::Card,
+            Screen::Working(Work::CheckingCode) => IdentifiedBy::PhoneCode,
             // A late answer for a session that moved on: drop it (and its data).
-            return;
-        }
+            _ => return,
+        };
         match result {
             Ok(identity) => {
+                self.identified_by = Some(source);
                 self.pin_tries_left = None;
                 self.pin_was_wrong = false;
                 // The card steps are done: "back" from here skips them.
@@ -749,6 +795,7 @@ impl Session {
     /// the kiosk returns to attract in the default language.
     fn end(&mut self, now: Millis, effects: &mut Vec<Effect>) {
         self.identity = None;
+        self.identified_by = None;
         self.flow = Flow::None;
         self.pin_entry.clear();
         self.pin_tries_left = None;

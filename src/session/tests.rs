@@ -2,6 +2,8 @@ use super::*;
 use crate::i18n::Locale;
 use crate::session::form::DISTRICTS;
 use estation_drivers::card::{CardError, CardEvent, Identity, ProfileId};
+use estation_drivers::scanner::{ScanError, ScanEvent, ScannedCode};
+use zeroize::Zeroizing;
 
 const SERVICE: &str = "si-payment-certificate";
 const READER: &str = "Reader 0";
@@ -197,6 +199,121 @@ fn unknown_service_ids_are_ignored() {
     s.handle(Event::CatalogueLoaded(Ok(catalogue())), 6);
     ui(&mut s, UiAction::ChooseService("no-such-service".into()), 7);
     assert_eq!(s.screen(), Screen::Services);
+}
+
+fn scanned(text: &str) -> Event {
+    Event::Scanner(ScanEvent::Scanned(ScannedCode::new(Zeroizing::new(
+        text.to_owned(),
+    ))))
+}
+
+fn phone_identity() -> Identity {
+    let mut identity = identity();
+    identity.profile = ProfileId::PhoneCode;
+    identity
+}
+
+#[test]
+fn a_scanned_phone_code_identifies_like_a_card() {
+    let mut s = at_insert_card();
+    assert!(!s.scanner_ready());
+    s.handle(
+        Event::Scanner(ScanEvent::Connected {
+            device: "/dev/ttyACM0".into(),
+            description: None,
+        }),
+        5,
+    );
+    assert!(s.scanner_ready(), "the screen offers the phone code now");
+    let effects = s.handle(scanned("EID1:ABC"), 6);
+    assert_eq!(s.screen(), Screen::Working(Work::CheckingCode));
+    match &effects[..] {
+        [Effect::VerifyCode { code }] => assert_eq!(code.as_str(), "EID1:ABC"),
+        other => panic!("unexpected effects {other:?}"),
+    }
+    let effects = s.handle(Event::IdentityRead(Ok(phone_identity())), 7);
+    assert_eq!(s.screen(), Screen::Working(Work::Issuing));
+    assert_eq!(s.identified_by(), Some(IdentifiedBy::PhoneCode));
+    assert!(
+        matches!(&effects[..], [Effect::IssueCertificate { identity, .. }] if identity.profile == ProfileId::PhoneCode)
+    );
+    // A card pulled from the reader has nothing to do with this resident.
+    s.handle(inserted(), 8);
+    s.handle(removed(), 9);
+    assert!(s.has_identity());
+    s.handle(Event::DocumentReady(Ok(certificate())), 10);
+    // "Back" from the document does not return to the identity screen.
+    ui(&mut s, UiAction::Back, 11);
+    assert_ne!(s.screen(), Screen::InsertCard);
+}
+
+#[test]
+fn a_refused_code_explains_and_retry_asks_again() {
+    let mut s = at_insert_card();
+    s.handle(scanned("EID1:OLD"), 5);
+    let used = Fault::new("code-error-used", "identity-code-used");
+    s.handle(Event::IdentityRead(Err(used)), 6);
+    assert_eq!(s.screen(), Screen::Error);
+    assert_eq!(s.fault().map(|f| f.message_key), Some("code-error-used"));
+    assert!(!s.has_identity());
+    ui(&mut s, UiAction::Retry, 7);
+    assert_eq!(s.screen(), Screen::InsertCard);
+    // An unreadable scan on the identity screen is explained too.
+    s.handle(
+        Event::Scanner(ScanEvent::Rejected(ScanError::Garbage { length: 7 })),
+        8,
+    );
+    assert_eq!(
+        s.fault().map(|f| f.message_key),
+        Some("scan-error-unreadable")
+    );
+}
+
+#[test]
+fn codes_scanned_where_no_flow_asks_for_identity_are_dropped() {
+    // On the PIN screen: the PIN stays as typed, nothing is verified.
+    let mut s = at_insert_card();
+    s.handle(inserted(), 5);
+    let pin_needed = Fault::from(&CardError::PinRequired {
+        tries_left: Some(3),
+    });
+    s.handle(Event::IdentityRead(Err(pin_needed)), 6);
+    assert_eq!(s.screen(), Screen::PinEntry);
+    ui(&mut s, UiAction::PinDigit(1), 7);
+    assert!(s.handle(scanned("123456"), 8).is_empty());
+    assert!(
+        s.handle(
+            Event::Scanner(ScanEvent::Rejected(ScanError::Garbage { length: 3 })),
+            8
+        )
+        .is_empty()
+    );
+    assert_eq!((s.screen(), s.pin_length()), (Screen::PinEntry, 1));
+
+    // On attract, the service list, a document: ignored as well.
+    let mut s = Session::new(Timeouts::default(), 0);
+    assert!(s.handle(scanned("EID1:ABC"), 1).is_empty());
+    assert_eq!(s.screen(), Screen::Attract);
+    let mut s = at_preview();
+    assert!(s.handle(scanned("EID1:ABC"), 9).is_empty());
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
+    // And a late answer after the visit moved on is dropped with its data.
+    let mut s = at_insert_card();
+    s.handle(scanned("EID1:ABC"), 5);
+    ui(&mut s, UiAction::Home, 6);
+    s.handle(Event::IdentityRead(Ok(phone_identity())), 7);
+    assert!(!s.has_identity());
+}
+
+#[test]
+fn the_wipe_forgets_how_the_resident_was_identified() {
+    let mut s = at_insert_card();
+    s.handle(scanned("EID1:ABC"), 5);
+    s.handle(Event::IdentityRead(Ok(phone_identity())), 6);
+    assert_eq!(s.identified_by(), Some(IdentifiedBy::PhoneCode));
+    ui(&mut s, UiAction::Home, 7);
+    assert_eq!(s.identified_by(), None);
+    assert!(!s.has_identity());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! for the runtime, and the summaries of what the visit produced. Plain data.
 
 use estation_drivers::card::{CardEvent, Identity, Pin};
+use estation_drivers::scanner::{ScanEvent, ScannedCode};
 
 use super::fault::Fault;
 use super::form::{AddressChangeForm, FormField};
@@ -23,6 +24,8 @@ pub enum DocKind {
 /// Background work the resident waits for, each with its own words on screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Work {
+    /// The central service checks the code scanned from the resident's phone.
+    CheckingCode,
     Issuing,
     FetchingOriginForm,
     FetchingProgress,
@@ -65,13 +68,14 @@ pub enum Screen {
 }
 
 impl Screen {
-    pub const ALL: [Screen; 39] = [
+    pub const ALL: [Screen; 40] = [
         Screen::Attract,
         Screen::Language,
         Screen::Services,
         Screen::InsertCard,
         Screen::PinEntry,
         Screen::ReadingCard,
+        Screen::Working(Work::CheckingCode),
         Screen::ChoosePeriod,
         Screen::Keypad(KeypadField::ApplicationNumber),
         Screen::Keypad(KeypadField::ExporterCode),
@@ -123,6 +127,7 @@ impl Screen {
             Screen::SubmissionForm => "submission-form",
             Screen::SubmissionDistrict => "submission-district",
             Screen::SubmissionConfirm => "submission-confirm",
+            Screen::Working(Work::CheckingCode) => "checking-code",
             Screen::Working(Work::Issuing) => "issuing",
             Screen::Working(Work::FetchingOriginForm) => "fetching-origin-form",
             Screen::Working(Work::FetchingProgress) => "fetching-progress",
@@ -337,6 +342,8 @@ pub enum UiAction {
 pub enum Event {
     Ui(UiAction),
     Card(CardEvent),
+    /// From the code scanner under which residents hold their phones.
+    Scanner(ScanEvent),
     IdentityRead(Result<Identity, Fault>),
     CatalogueLoaded(Result<Vec<ServiceEntry>, Fault>),
     DocumentReady(Result<DocumentSummary, Fault>),
@@ -349,6 +356,14 @@ pub enum Event {
     SelfTestFinished,
     /// Time passed; the runtime sends one at least every second.
     Tick,
+}
+
+/// How the resident proved who they are on this visit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentifiedBy {
+    Card,
+    /// A code on the resident's phone, read by the scanner.
+    PhoneCode,
 }
 
 /// How to look up application progress.
@@ -365,6 +380,11 @@ pub enum Effect {
     ReadCard {
         reader: String,
         pin: Option<Pin>,
+    },
+    /// Ask the central service whom a scanned phone code identifies; the
+    /// answer comes back as [`Event::IdentityRead`].
+    VerifyCode {
+        code: ScannedCode,
     },
     IssueCertificate {
         service_id: String,

@@ -123,6 +123,14 @@ impl App {
         self.handle_until(deadline, "settled", || true)
     }
 
+    /// Handles results until the scanner has delivered `codes` codes in all
+    /// since the kiosk started (whether a screen wanted them or not).
+    pub fn wait_for_scans(&self, codes: u64, deadline: Duration) -> Result<(), AppError> {
+        self.handle_until(deadline, "scanned codes", || {
+            self.kiosk.borrow().codes_scanned() >= codes
+        })
+    }
+
     /// Handles results until `done` holds and the kiosk has settled; a timeout
     /// names `wanted`.
     fn handle_until(

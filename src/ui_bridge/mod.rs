@@ -130,6 +130,8 @@ pub fn present(ui: &AppWindow, view: &View) {
     }
     ui.set_screen(view.screen.name().into());
     ui.set_on_screen_card(view.on_screen_card);
+    ui.set_scanner_ready(view.scanner_ready);
+    ui.set_identified_by_phone(view.identified_by_phone);
     ui.set_degraded(view.degraded);
     set_if_changed(ui.get_time(), &view.time, |s| ui.set_time(s));
     set_if_changed(ui.get_date(), &view.date, |s| ui.set_date(s));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use estation_drivers::card::{CardMonitor, MonitorCanceller};
+use estation_drivers::scanner::{ScanEvent, Scanner, ScannerThread};
 use slint::ComponentHandle;
 
 use crate::kiosk::backend::Backend;
@@ -69,6 +70,8 @@ pub struct KioskSetup {
     pub on_screen_card: Option<String>,
     /// Watch the machine's PC/SC readers.
     pub card_reader: bool,
+    /// The code scanner residents hold their phones under, when the kiosk has one.
+    pub scanner: Option<Scanner>,
     pub window: WindowSize,
 }
 
@@ -163,6 +166,9 @@ pub fn run_windowed(
     }
     let app = Rc::new(app);
     UI_APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
+    let scanner = setup
+        .scanner
+        .and_then(|scanner| start_scanner(scanner, mailbox.clone()));
     let monitor = if setup.card_reader {
         start_card_monitor(mailbox)
     } else {
@@ -237,6 +243,7 @@ pub fn run_windowed(
     if let Some(monitor) = monitor {
         monitor.cancel();
     }
+    stop_scanner(scanner);
     UI_APP.with(|slot| slot.borrow_mut().take());
     result.map_err(RuntimeError::from)
 }
@@ -374,6 +381,9 @@ pub fn run_headless(
         // The script loop waits on the mailbox itself.
         wake: Arc::new(|| {}),
     })?;
+    let scanner = setup
+        .scanner
+        .and_then(|scanner| start_scanner(scanner, mailbox.clone()));
     let monitor = if setup.card_reader {
         start_card_monitor(mailbox)
     } else {
@@ -384,7 +394,40 @@ pub fn run_headless(
     if let Some(monitor) = monitor {
         monitor.cancel();
     }
+    stop_scanner(scanner);
     Ok(result?)
+}
+
+/// Reads the code scanner in a thread of its own and posts what it reads. An
+/// absent or lost scanner is retried by the driver; codes are never logged.
+fn start_scanner(scanner: Scanner, mailbox: Mailbox) -> Option<ScannerThread> {
+    let spawned = scanner.spawn(move |event| {
+        match &event {
+            ScanEvent::Connected {
+                device,
+                description,
+            } => tracing::info!(%device, ?description, "code scanner connected"),
+            ScanEvent::Unavailable(error) => tracing::warn!(%error, "code scanner unavailable"),
+            ScanEvent::Rejected(error) => tracing::info!(%error, "scan rejected"),
+            ScanEvent::Scanned(code) => tracing::debug!(length = code.len(), "code scanned"),
+        }
+        mailbox.post(Message::Session(Event::Scanner(event)));
+    });
+    match spawned {
+        Ok(thread) => Some(thread),
+        Err(error) => {
+            tracing::error!(%error, "code scanner thread could not start");
+            None
+        }
+    }
+}
+
+fn stop_scanner(scanner: Option<ScannerThread>) {
+    if let Some(thread) = scanner
+        && let Err(error) = thread.stop()
+    {
+        tracing::warn!(%error, "code scanner stopped with an error");
+    }
 }
 
 /// Watches PC/SC readers in a thread of its own and posts card events. Without a

@@ -224,6 +224,8 @@ pub fn sample_view(
                 check("outbox", "pass", "0 waiting", ""),
             ];
         }
+        // A kiosk with a code scanner, the usual fitting.
+        Screen::InsertCard => view.scanner_ready = true,
         Screen::Goodbye => view.rated = true,
         Screen::Error => view.error_key = "print-error-paper-out".into(),
         _ => {}

@@ -16,6 +16,7 @@
 //! touch 540 1600                 # a finger at pixel (540, 1600): hit-tested like a real tap
 //! mark identified                # print "mark identified" on stdout (a test waits for it)
 //! hold 600                       # keep the kiosk on its screen, serving, this many seconds
+//! wait-scans 2                   # handle results until the scanner has read 2 codes in all
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,8 @@ pub enum Command {
     /// Stay on the current screen, handling results, for this long (a test
     /// stops the kiosk in the meantime).
     Hold(Duration),
+    /// Handle results until the code scanner has read this many codes in all.
+    WaitScans(u64),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +154,11 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
                     .parse()
                     .map_err(|_| bad(format!("bad number of seconds {seconds:?}")))?,
             )),
+            ["wait-scans", count] => Command::WaitScans(
+                count
+                    .parse()
+                    .map_err(|_| bad(format!("bad number of codes {count:?}")))?,
+            ),
             _ => return Err(bad(format!("unknown command {content:?}"))),
         };
         commands.push((line, command));
@@ -251,6 +259,9 @@ pub fn run(
                 // A test reading the pipe may be gone; the script goes on regardless.
                 let _ = writeln!(out, "mark {word}").and_then(|()| out.flush());
             }
+            Command::WaitScans(count) => app
+                .wait_for_scans(*count, DEFAULT_WAIT)
+                .map_err(|source| ScriptError::Run { line, source })?,
             Command::Hold(duration) => app
                 .serve_for(*duration)
                 .map_err(|source| ScriptError::Run { line, source })?,
@@ -276,10 +287,11 @@ mod tests {
 
     #[test]
     fn parses_every_command() {
-        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\nmark here\nhold 5\ntouch 10 20.5\n";
+        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\nmark here\nhold 5\ntouch 10 20.5\nwait-scans 2\n";
         let commands = parse(script).expect("valid script");
         let kinds: Vec<_> = commands.iter().map(|(line, _)| *line).collect();
-        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+        assert_eq!(commands[12].1, Command::WaitScans(2));
         assert_eq!(commands[11].1, Command::Touch { x: 10.0, y: 20.5 });
         assert_eq!(commands[9].1, Command::Mark("here".into()));
         assert_eq!(commands[10].1, Command::Hold(Duration::from_secs(5)));

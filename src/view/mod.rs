@@ -59,6 +59,10 @@ pub struct View {
     pub branding: BrandingView,
     /// The screen offers a card control of its own (demonstrations).
     pub on_screen_card: bool,
+    /// A code scanner is connected: identity screens offer the phone code.
+    pub scanner_ready: bool,
+    /// This visit's resident came with a phone code, not a card.
+    pub identified_by_phone: bool,
     pub degraded: bool,
     pub time: String,
     pub date: String,
@@ -144,6 +148,8 @@ impl View {
             elderly: false,
             branding: BrandingView::default(),
             on_screen_card: false,
+            scanner_ready: false,
+            identified_by_phone: false,
             degraded: false,
             time: String::new(),
             date: String::new(),

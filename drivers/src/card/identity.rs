@@ -15,6 +15,9 @@ pub enum ProfileId {
     ServiceCard,
     /// A simulated card (demo mode only).
     Simulated,
+    /// No card: the central service vouched for the resident from the code on
+    /// their phone, read by the kiosk's scanner.
+    PhoneCode,
 }
 
 /// A resident's identity as read from a card. Every field is personal data: it is

@@ -61,6 +61,7 @@ impl IdentityRecord {
             ProfileId::SocialSecurity => "social_security",
             ProfileId::ServiceCard => "service_card",
             ProfileId::Simulated => "simulated",
+            ProfileId::PhoneCode => "phone_code",
         };
         let mut out = vec![("profile", profile)];
         for (key, value) in [

@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 pub struct ScannedCode(Zeroizing<String>);
 
 impl ScannedCode {
-    pub(crate) fn new(text: Zeroizing<String>) -> Self {
+    /// A code from elsewhere than a scanner's framer (a simulated scanner, a
+    /// code typed in by hand); the framer's checks are the caller's to make.
+    pub fn new(text: Zeroizing<String>) -> Self {
         Self(text)
     }
 

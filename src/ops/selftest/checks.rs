@@ -7,11 +7,116 @@ use estation_drivers::print::layouts::TestPageInfo;
 use estation_drivers::print::{PrintError, PrinterStatus, cli as print_cli};
 use time::OffsetDateTime;
 
-use super::model::{CardTest, CentralTest, Check, DisplayResult, PrinterTest, Thresholds};
+use super::model::{
+    CardTest, CentralTest, Check, DisplayResult, PrinterTest, ScannerTest, Thresholds,
+};
 use crate::central_client::CentralError;
 use crate::central_client::outbox::Outbox;
 use crate::ops::bundle::BundleStore;
 use crate::ops::bundle::format::rfc3339;
+
+// ---------------------------------------------------------------- code scanner
+
+/// The code scanner: connected (with its name), absent, refused or lost. A
+/// kiosk without one passes: residents then identify by card only.
+pub(super) fn scanner(test: Option<&ScannerTest>) -> Check {
+    use estation_drivers::scanner::{ScanEvent, Scanner};
+    const ID: &str = "scanner";
+    let status = match test {
+        None => {
+            return Check::pass(
+                ID,
+                "no code scanner is configured: residents identify by card only",
+            );
+        }
+        Some(ScannerTest::Running(handle)) => handle.status(),
+        Some(ScannerTest::Open { config, wait }) => {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            let thread = match Scanner::new(config.clone()).spawn(move |event| {
+                if matches!(
+                    event,
+                    ScanEvent::Connected { .. } | ScanEvent::Unavailable(_)
+                ) {
+                    let _ = sender.send(());
+                }
+            }) {
+                Ok(thread) => thread,
+                Err(error) => {
+                    return Check::fail(
+                        ID,
+                        "internal",
+                        format!("the scanner thread could not start: {error}"),
+                        "run the self-test again; report it if it repeats",
+                    );
+                }
+            };
+            // The first verdict (connected, or why not) ends the wait.
+            let _ = receiver.recv_timeout(*wait);
+            let status = thread.handle().status();
+            let _ = thread.stop();
+            status
+        }
+    };
+    scanner_check(status)
+}
+
+fn scanner_check(status: estation_drivers::scanner::ScannerStatus) -> Check {
+    use estation_drivers::scanner::{ScanError, ScannerStatus};
+    const ID: &str = "scanner";
+    match status {
+        ScannerStatus::Connected {
+            device,
+            description,
+        } => Check::pass(
+            ID,
+            match description {
+                Some(name) if !name.is_empty() => format!("connected: {name} ({device})"),
+                _ => format!("connected: {device}"),
+            },
+        ),
+        ScannerStatus::Starting => Check::warn(
+            ID,
+            "starting",
+            "the scanner has not answered yet",
+            "run the self-test again in a few seconds",
+        ),
+        ScannerStatus::Stopped => Check::fail(
+            ID,
+            "stopped",
+            "the scanner is not being read",
+            "restart the kiosk (systemctl restart estation)",
+        ),
+        ScannerStatus::Unavailable(error) => {
+            let (code, action) = match &error {
+                ScanError::NotFound { .. } => (
+                    "not-found",
+                    "plug the scanner in, or correct [scanner] uri in /etc/estation/kiosk.toml (docs/scanner.md)",
+                ),
+                ScanError::PermissionDenied { .. } => (
+                    "permission-denied",
+                    "install the udev rule of docs/scanner.md so the kiosk's account may open the scanner",
+                ),
+                ScanError::Busy { .. } => (
+                    "busy",
+                    "another program holds the scanner; stop it (a second kiosk process, a desktop session)",
+                ),
+                ScanError::NotAScanner { .. } => (
+                    "not-a-scanner",
+                    "the configured device is no scanner: check [scanner] uri (docs/scanner.md)",
+                ),
+                ScanError::Unsupported(_) => (
+                    "unsupported",
+                    "keyboard-mode scanners are read on Linux only: switch the scanner to USB-CDC and use serial:",
+                ),
+                _ => (
+                    "unavailable",
+                    "check the scanner's cable; the kiosk reopens it on its own",
+                ),
+            };
+            Check::fail(ID, code, error.to_string(), action)
+        }
+    }
+}
 
 // ---------------------------------------------------------------- card reader
 

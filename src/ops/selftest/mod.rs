@@ -10,8 +10,8 @@ mod checks;
 mod model;
 
 pub use model::{
-    CardTest, CentralTest, Check, DisplayResult, PrinterTest, REPORT_SCHEMA, SelftestContext,
-    SelftestReport, Status, Thresholds,
+    CardTest, CentralTest, Check, DisplayResult, PrinterTest, REPORT_SCHEMA, ScannerTest,
+    SelftestContext, SelftestReport, Status, Thresholds,
 };
 
 use time::OffsetDateTime;
@@ -102,6 +102,7 @@ pub async fn run_selftest(ctx: &SelftestContext) -> SelftestReport {
     let config_version = ctx.bundle.as_ref().and_then(|b| b.current_version());
     let devices = {
         let card = ctx.card.clone();
+        let scanner = ctx.scanner.clone();
         let printer = ctx.printer.clone();
         let kiosk_id = ctx.kiosk_id.clone();
         async move {
@@ -113,6 +114,7 @@ pub async fn run_selftest(ctx: &SelftestContext) -> SelftestReport {
                 if let Some(printer) = &printer {
                     out.extend(checks::printer(printer, &kiosk_id, config_version));
                 }
+                out.push(checks::scanner(scanner.as_ref()));
                 out
             })
             .await

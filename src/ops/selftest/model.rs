@@ -221,6 +221,20 @@ impl Default for Thresholds {
     }
 }
 
+/// The code scanner part of the self-test.
+#[derive(Clone, Debug)]
+pub enum ScannerTest {
+    /// The running kiosk's scanner: its state is read, the device is not
+    /// opened again (the kiosk holds it exclusively).
+    Running(estation_drivers::scanner::ScannerHandle),
+    /// Open the configured scanner for the test (the command line), waiting at
+    /// most `wait` for it to come up.
+    Open {
+        config: estation_drivers::scanner::ScannerConfig,
+        wait: Duration,
+    },
+}
+
 /// What to test. A device left `None` is not part of this kiosk's setup and
 /// its check is left out of the report.
 #[derive(Clone, Debug, Default)]
@@ -229,6 +243,8 @@ pub struct SelftestContext {
     pub card: Option<CardTest>,
     pub printer: Option<PrinterTest>,
     pub central: Option<CentralTest>,
+    /// `None`: the kiosk has no code scanner (reported as such, not as a fault).
+    pub scanner: Option<ScannerTest>,
     /// Where the kiosk keeps its data (free space is checked there).
     pub data_dir: Option<PathBuf>,
     pub outbox: Option<Arc<Outbox>>,
