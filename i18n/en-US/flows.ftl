@@ -36,6 +36,8 @@ progress-choice-by-number = Type the application number
     .hint = Any application
 progress-choice-by-card = Use my social security card
     .hint = All applications in my name
+progress-choice-by-identity = Use my card or the code on my phone
+    .hint = All applications in my name
 progress-list-title = Choose an application
 progress-list-hint = These are the applications in your name
 

@@ -36,6 +36,8 @@ progress-choice-by-number = 输入申请编号
     .hint = 查询任意一件申请
 progress-choice-by-card = 刷社会保障卡
     .hint = 查看本人名下的所有申请
+progress-choice-by-identity = 刷社保卡或扫手机身份码
+    .hint = 查看本人名下的所有申请
 progress-list-title = 请选择要查看的申请
 progress-list-hint = 以下是您名下的申请
 

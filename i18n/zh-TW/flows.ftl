@@ -36,6 +36,8 @@ progress-choice-by-number = 輸入申請編號
     .hint = 查詢任意一件申請
 progress-choice-by-card = 刷社會保障卡
     .hint = 查看本人名下的所有申請
+progress-choice-by-identity = 刷社保卡或掃手機身分碼
+    .hint = 查看本人名下的所有申請
 progress-list-title = 請選擇要查看的申請
 progress-list-hint = 以下是您名下的申請
 

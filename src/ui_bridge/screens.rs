@@ -225,7 +225,7 @@ pub fn sample_view(
             ];
         }
         // A kiosk with a code scanner, the usual fitting.
-        Screen::InsertCard => view.scanner_ready = true,
+        Screen::InsertCard | Screen::ProgressChoice => view.scanner_ready = true,
         Screen::Goodbye => view.rated = true,
         Screen::Error => view.error_key = "print-error-paper-out".into(),
         _ => {}

@@ -101,6 +101,8 @@ pub struct ServerOptions {
     /// Serve the reference "show my code" phone page (`/m/id`): demo mode and
     /// pilots, where no province platform issues the residents' codes.
     pub identity_code_page: bool,
+    /// Identity codes one kiosk may have checked.
+    pub identity_code_rate_limit: PublicRateLimit,
 }
 
 impl Default for ServerOptions {
@@ -118,6 +120,7 @@ impl Default for ServerOptions {
             keys: KeySource::Unset,
             public_rate_limit: PublicRateLimit::default(),
             identity_code_page: false,
+            identity_code_rate_limit: IDENTITY_CODE_RATE_LIMIT,
         }
     }
 }
@@ -341,7 +344,7 @@ pub async fn open_state(
         phone_link_ttl: options.phone_link_ttl,
         config_cache: ConfigCache::default(),
         public_limiter: RateLimiter::new(options.public_rate_limit),
-        identity_code_limiter: RateLimiter::new(IDENTITY_CODE_RATE_LIMIT),
+        identity_code_limiter: RateLimiter::new(options.identity_code_rate_limit),
         identity_codes,
         identity_code_page: options.identity_code_page,
     }))
