@@ -119,7 +119,10 @@ mod bench {
                     .text()
                     .await
             })?;
-            let start = html.find("id=\"identity-code\">").ok_or("no code on the page")? + 19;
+            let start = html
+                .find("id=\"identity-code\">")
+                .ok_or("no code on the page")?
+                + 19;
             let end = start + html[start..].find("</code>").ok_or("no end of code")?;
             let code = &html[start..end];
             master.write_all(code.as_bytes())?;

@@ -436,7 +436,7 @@ fn the_session_uses_only_itself_the_locale_and_the_device_types() {
                 [
                     "estation_drivers",
                     "scanner",
-                    "ScanEvent" | "ScannedCode",
+                    "ScanEvent" | "ScannedCode" | "ScanError",
                     ..,
                 ] => true,
                 [first, ..] => {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use estation::central_client::{CentralClient, ClientConfig};
 use estation::ops::selftest::{
-    CardTest, CentralTest, DisplayResult, PrinterTest, SelftestContext, SelftestReport, Status,
-    run_selftest,
+    CardTest, CentralTest, DisplayResult, PrinterTest, ScannerTest, SelftestContext,
+    SelftestReport, Status, run_selftest,
 };
 use estation_central::server::EmbeddedCentral;
 use estation_drivers::card::virtual_card::harness::acquire_or_skip;
@@ -20,6 +20,7 @@ use estation_drivers::card::virtual_card::{
 use estation_drivers::card::{CardEvent, CardMonitor};
 use estation_drivers::print::PrinterStatus;
 use estation_drivers::print::emulator::Emulator;
+use estation_drivers::scanner::ScannerConfig;
 
 /// Guard against a hung test only; never a timing assertion.
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -177,12 +178,22 @@ async fn a_healthy_kiosk_passes_and_prints_its_test_page() {
         central.kiosk_token(),
     ))
     .unwrap();
+    // A serial code scanner: a pseudo-terminal the check opens.
+    let scanner = Pty::open();
     let report = run_selftest(&SelftestContext {
         kiosk_id: central.kiosk_id().into(),
         printer: Some(PrinterTest {
             uri: printer.uri(),
             width_dots: 576,
             print_test_page: true,
+        }),
+        scanner: Some(ScannerTest::Open {
+            config: ScannerConfig::new(
+                format!("serial:{}", scanner.path.display())
+                    .parse()
+                    .unwrap(),
+            ),
+            wait: std::time::Duration::from_secs(30),
         }),
         central: Some(central_test(central.base_url(), Some(client))),
         data_dir: Some(dir.path().to_owned()),
@@ -207,6 +218,14 @@ async fn a_healthy_kiosk_passes_and_prints_its_test_page() {
     assert!(
         printer.bands_received() > 0,
         "the test page reached the printer"
+    );
+    let scanner_check = report.check("scanner").unwrap();
+    assert_eq!(scanner_check.status, Status::Pass);
+    assert!(
+        scanner_check
+            .reason
+            .contains(&scanner.path.display().to_string()),
+        "{scanner_check:?}"
     );
     assert!(
         report
@@ -388,6 +407,7 @@ fn a_fresh_kiosk_lists_every_check_with_the_next_step() {
         [
             "card-reader",
             "card-read",
+            "scanner",
             "printer",
             "central",
             "clock",
@@ -479,4 +499,62 @@ fn the_self_test_finds_the_bundle_in_force_in_the_kiosks_data_folder() {
     assert_eq!(check.status, Status::Pass, "{check:?}");
     assert!(check.reason.contains(&format!("v{version}")), "{check:?}");
     assert_eq!(report.config_version, Some(version));
+}
+
+/// A pseudo-terminal standing for a serial code scanner.
+struct Pty {
+    _master: std::os::fd::OwnedFd,
+    _slave: std::os::fd::OwnedFd,
+    path: std::path::PathBuf,
+}
+
+impl Pty {
+    fn open() -> Pty {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two descriptors it opened into the integers given.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened by openpty and are ours.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let path = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd())).unwrap();
+        Pty {
+            _master: master,
+            _slave: slave,
+            path,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_scanner_fails_its_check_with_what_to_do() {
+    let report = run_selftest(&SelftestContext {
+        kiosk_id: "k1".into(),
+        scanner: Some(ScannerTest::Open {
+            config: ScannerConfig::new("serial:/dev/estation-no-such-scanner".parse().unwrap()),
+            wait: std::time::Duration::from_secs(30),
+        }),
+        ..SelftestContext::default()
+    })
+    .await;
+    let check = report.check("scanner").unwrap();
+    assert_eq!(
+        (check.status, check.code.as_str()),
+        (Status::Fail, "not-found")
+    );
+    assert!(
+        check
+            .action
+            .as_deref()
+            .is_some_and(|a| a.contains("[scanner]"))
+    );
 }

@@ -17,20 +17,13 @@ use crate::ops::bundle::format::rfc3339;
 
 // ---------------------------------------------------------------- code scanner
 
-/// The code scanner: connected (with its name), absent, refused or lost. A
-/// kiosk without one passes: residents then identify by card only.
-pub(super) fn scanner(test: Option<&ScannerTest>) -> Check {
+/// The code scanner: connected (with its name), absent, refused or lost.
+pub(super) fn scanner(test: &ScannerTest) -> Check {
     use estation_drivers::scanner::{ScanEvent, Scanner};
     const ID: &str = "scanner";
     let status = match test {
-        None => {
-            return Check::pass(
-                ID,
-                "no code scanner is configured: residents identify by card only",
-            );
-        }
-        Some(ScannerTest::Running(handle)) => handle.status(),
-        Some(ScannerTest::Open { config, wait }) => {
+        ScannerTest::Running(handle) => handle.status(),
+        ScannerTest::Open { config, wait } => {
             let (sender, receiver) = std::sync::mpsc::channel();
             let thread = match Scanner::new(config.clone()).spawn(move |event| {
                 if matches!(

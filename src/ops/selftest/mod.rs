@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 /// Every check a kiosk needs, in report order, and what to do when the kiosk is
 /// not set up for it: a fresh kiosk's report names every step still to take.
-const EXPECTED: [(&str, Status, &str); 9] = [
+const EXPECTED: [(&str, Status, &str); 10] = [
     (
         "card-reader",
         Status::Warn,
@@ -28,6 +28,11 @@ const EXPECTED: [(&str, Status, &str); 9] = [
         "card-read",
         Status::Warn,
         "reading a card was not tested: connect a reader, insert a card and run the self-test again",
+    ),
+    (
+        "scanner",
+        Status::Warn,
+        "residents can identify only by card; if this kiosk has a code scanner, set [scanner] uri in /etc/estation/kiosk.toml (docs/scanner.md)",
     ),
     (
         "printer",
@@ -114,7 +119,9 @@ pub async fn run_selftest(ctx: &SelftestContext) -> SelftestReport {
                 if let Some(printer) = &printer {
                     out.extend(checks::printer(printer, &kiosk_id, config_version));
                 }
-                out.push(checks::scanner(scanner.as_ref()));
+                if let Some(scanner) = &scanner {
+                    out.push(checks::scanner(scanner));
+                }
                 out
             })
             .await
