@@ -7,8 +7,10 @@
 # and grim), the Debian packaging tools the package tests use (dpkg-dev, lintian,
 # systemd for systemd-analyze), PostgreSQL (the central service's tests start their
 # own throwaway server from it), cargo-nextest, cargo-deb, and schemathesis from PyPI
-# in a virtual environment (the central service's property-based API test). Safe to
-# run again: it only installs what is missing.
+# in a virtual environment (the central service's property-based API test), and
+# espeak-ng, the offline speech engine of voice guidance (Mandarin `cmn`, Cantonese
+# `yue` and English `en-us` voices; the speech tests render to WAV, so they need no
+# audio device). Safe to run again: it only installs what is missing.
 set -euo pipefail
 
 packages=(
@@ -22,6 +24,7 @@ packages=(
   cage xwayland grim
   dpkg-dev binutils lintian systemd
   postgresql python3-venv openssl
+  espeak-ng
 )
 
 missing=()
