@@ -422,3 +422,64 @@ impl Phrases<'_> {
 fn is_han(c: char) -> bool {
     matches!(c, '\u{2E80}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FFEF}' | '\u{20000}'..='\u{3134F}')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spells_codes_one_character_at_a_time_with_pauses_between_groups() {
+        assert_eq!(spell("8K3F-2Q7M", Locale::ZhCn), "8 K 3 F，2 Q 7 M");
+        assert_eq!(spell("sq2025", Locale::ZhTw), "S Q 2 0 2 5");
+        assert_eq!(spell("138 0013", Locale::EnUs), "1, 3, 8; 0, 0, 1, 3");
+        assert_eq!(spell(" -AB- ", Locale::EnUs), "A, B");
+        assert_eq!(spell("", Locale::ZhCn), "");
+    }
+
+    #[test]
+    fn the_pin_is_asterisks_whatever_its_length() {
+        let tr = Translator::new().expect("bundles load");
+        for locale in Locale::ALL {
+            let star = tr.text(locale, "speech-pin-star");
+            for length in 0..=8 {
+                let mut view = View::new(Screen::PinEntry, locale);
+                view.pin_length = length;
+                let text = screen_utterance(&view, &tr);
+                let expected = length + count_in_instructions(&tr, locale, &star);
+                assert_eq!(text.matches(star.as_str()).count(), expected, "{text}");
+            }
+        }
+    }
+
+    /// How often the screen's fixed sentences name the asterisk themselves.
+    fn count_in_instructions(tr: &Translator, locale: Locale, star: &str) -> usize {
+        let fixed = format!(
+            "{} {}",
+            tr.text(locale, "speech-pin-entry"),
+            tr.text(locale, "speech-pin-entry.how")
+        );
+        fixed.matches(star).count()
+    }
+
+    #[test]
+    fn sentences_end_with_a_stop_so_the_voice_pauses() {
+        let tr = Translator::new().expect("bundles load");
+        let mut view = View::new(Screen::Error, Locale::ZhCn);
+        view.error_key = "print-error-paper-out".into();
+        for phrase in screen_phrases(&view, &tr) {
+            assert!(phrase.ends_with('。') || phrase.ends_with('？'), "{phrase}");
+        }
+    }
+
+    #[test]
+    fn english_speech_describes_chinese_data_instead_of_reading_it() {
+        let tr = Translator::new().expect("bundles load");
+        let mut view = View::new(Screen::SubmissionConfirm, Locale::EnUs);
+        view.form.district = DISTRICTS[0].to_owned();
+        let text = screen_utterance(&view, &tr);
+        assert!(!text.chars().any(is_han), "{text}");
+        assert!(text.contains(&tr.text(Locale::EnUs, "speech-name-in-chinese")));
+        view.locale = Locale::ZhCn;
+        assert!(screen_utterance(&view, &tr).contains(DISTRICTS[0]));
+    }
+}
