@@ -10,7 +10,8 @@
 # in a virtual environment (the central service's property-based API test), and
 # espeak-ng, the offline speech engine of voice guidance (Mandarin `cmn`, Cantonese
 # `yue` and English `en-us` voices; the speech tests render to WAV, so they need no
-# audio device). Safe to run again: it only installs what is missing.
+# audio device), with GNU time for the speech benchmark's memory figure. Safe to run
+# again: it only installs what is missing.
 set -euo pipefail
 
 packages=(
@@ -24,7 +25,7 @@ packages=(
   cage xwayland grim
   dpkg-dev binutils lintian systemd
   postgresql python3-venv openssl
-  espeak-ng
+  espeak-ng time
 )
 
 missing=()
