@@ -443,3 +443,42 @@ fn speak_prints_the_text_and_writes_a_wav_file() {
         "speak take-paper zh-TW",
     );
 }
+
+#[test]
+fn the_selftest_shows_a_missing_engine_as_a_warning_and_the_kiosk_goes_on() {
+    use std::sync::Arc;
+
+    use estation::ops::selftest::{SelftestContext, Status, run_selftest};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let report = runtime.block_on(run_selftest(&SelftestContext {
+        kiosk_id: "voice-test".into(),
+        voice: Some(Arc::new(EspeakEngine::with_program(
+            "/nonexistent/espeak-ng",
+        ))),
+        ..SelftestContext::default()
+    }));
+    let check = report.check("voice").expect("a voice check");
+    assert_eq!(check.status, Status::Warn, "{check:?}");
+    assert_eq!(check.code, "no-engine", "{check:?}");
+    assert!(check.reason.contains("not installed"), "{check:?}");
+
+    let Some(engine) = engine() else { return };
+    let report = runtime.block_on(run_selftest(&SelftestContext {
+        kiosk_id: "voice-test".into(),
+        voice: Some(Arc::new(engine)),
+        ..SelftestContext::default()
+    }));
+    let check = report.check("voice").expect("a voice check");
+    // The engine works here; whether it can play depends on the machine's sound.
+    assert!(
+        check.reason.contains("cmn-latn-pinyin") && check.reason.contains("en-us"),
+        "{check:?}"
+    );
+    match estation::speech::espeak::audio_output() {
+        Ok(_) => assert_eq!(check.status, Status::Pass, "{check:?}"),
+        Err(_) => assert_eq!(check.code, "no-audio-device", "{check:?}"),
+    }
+}
