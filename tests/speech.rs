@@ -482,3 +482,23 @@ fn the_selftest_shows_a_missing_engine_as_a_warning_and_the_kiosk_goes_on() {
         Err(_) => assert_eq!(check.code, "no-audio-device", "{check:?}"),
     }
 }
+
+#[test]
+fn the_idle_warning_speaks_the_countdown_and_how_to_stay() {
+    let translator = Translator::new().expect("bundles load");
+    for locale in Locale::ALL {
+        let mut view = estation::view::View::new(Screen::ChoosePeriod, locale);
+        assert_eq!(estation::speech::idle_warning(&view, &translator), None);
+        view.countdown = Some(17);
+        let text = estation::speech::idle_warning(&view, &translator).expect("a warning");
+        assert!(text.contains("17"), "{locale}: {text}");
+        let continue_label = translator.text(locale, "idle-continue");
+        assert!(text.contains(&continue_label), "{locale}: {text}");
+        for word in visual_words(locale) {
+            assert!(
+                !contains_word(&text, word, locale),
+                "{locale}: {word}: {text}"
+            );
+        }
+    }
+}
