@@ -7,8 +7,11 @@
 # and grim), the Debian packaging tools the package tests use (dpkg-dev, lintian,
 # systemd for systemd-analyze), PostgreSQL (the central service's tests start their
 # own throwaway server from it), cargo-nextest, cargo-deb, and schemathesis from PyPI
-# in a virtual environment (the central service's property-based API test). Safe to
-# run again: it only installs what is missing.
+# in a virtual environment (the central service's property-based API test), and
+# espeak-ng, the offline speech engine of voice guidance (Mandarin `cmn`, Cantonese
+# `yue` and English `en-us` voices; the speech tests render to WAV, so they need no
+# audio device), with GNU time for the speech benchmark's memory figure. Safe to run
+# again: it only installs what is missing.
 set -euo pipefail
 
 packages=(
@@ -22,6 +25,7 @@ packages=(
   cage xwayland grim
   dpkg-dev binutils lintian systemd
   postgresql python3-venv openssl
+  espeak-ng time
 )
 
 missing=()

@@ -49,6 +49,10 @@ impl Locale {
                         concat!($tag, "/maintenance.ftl"),
                         include_str!(concat!("../i18n/", $tag, "/maintenance.ftl")),
                     ),
+                    (
+                        concat!($tag, "/speech.ftl"),
+                        include_str!(concat!("../i18n/", $tag, "/speech.ftl")),
+                    ),
                 ]
             };
         }

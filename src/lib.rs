@@ -12,5 +12,6 @@ pub mod i18n;
 pub mod kiosk;
 pub mod ops;
 pub mod session;
+pub mod speech;
 pub mod ui_bridge;
 pub mod view;

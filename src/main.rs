@@ -36,6 +36,8 @@ enum Command {
     },
     /// Render screens to PNG without a display.
     Screenshot(cli::screenshot::ScreenshotArgs),
+    /// A screen's voice guidance: the text on stdout and, with --out, a WAV file.
+    Speak(cli::speak::SpeakArgs),
     /// Card readers: list them, read a card.
     #[command(subcommand)]
     Card(cli::card::CardCommand),
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Run { config, .. } => cli::run::run(&config, offset)
             .with_context(|| format!("running with configuration {}", config.display())),
         Command::Screenshot(args) => cli::screenshot::run(args),
+        Command::Speak(args) => cli::speak::run(args),
         Command::Card(command) => cli::card::run(command),
         Command::Print(command) => cli::print::run(command),
         Command::Selftest(args) => cli::selftest::run(args),

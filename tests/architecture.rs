@@ -460,6 +460,27 @@ fn the_session_uses_only_itself_the_locale_and_the_device_types() {
     );
 }
 
+/// Speech knows no UI: it works from the view model and the translations, and
+/// neither the Slint bridge nor Slint itself.
+#[test]
+fn speech_knows_no_ui() {
+    let krate = Crate::load("estation", &root().join("src"));
+    let (_, uses) = krate.edges();
+    let offending: Vec<String> = uses
+        .iter()
+        .filter(|u| u.module.first().is_some_and(|m| m == "speech"))
+        .filter(|u| {
+            let path: Vec<&str> = u.path.iter().map(String::as_str).collect();
+            matches!(
+                path.as_slice(),
+                ["crate", "ui_bridge" | "cli" | "kiosk", ..] | ["slint" | "i_slint_core", ..]
+            )
+        })
+        .map(|u| format!("{} uses {}", show(&u.module), u.path.join("::")))
+        .collect();
+    assert!(offending.is_empty(), "{}", offending.join("\n"));
+}
+
 /// The library's parts never use the command line, and nothing but the demo's own
 /// command uses the demo environment: production code knows nothing of the demo.
 #[test]

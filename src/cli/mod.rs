@@ -10,3 +10,4 @@ pub mod print;
 pub mod run;
 pub mod screenshot;
 pub mod selftest;
+pub mod speak;

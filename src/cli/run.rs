@@ -198,6 +198,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
             data_dir: Some(config.data_dir.clone()),
             outbox: Some(outbox.clone()),
             bundle: Some(store.clone()),
+            voice: Some(Arc::new(crate::speech::EspeakEngine::new())),
             ..SelftestContext::default()
         },
         board: Some(board),

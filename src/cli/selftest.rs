@@ -17,6 +17,7 @@ use crate::ops::selftest::{
     CardTest, CentralTest, DisplayResult, PrinterTest, ScannerTest, SelftestContext,
     SelftestReport, Status, run_selftest,
 };
+use crate::speech::{EspeakEngine, SpeechEngine};
 
 #[derive(Args, Debug, Default)]
 pub struct SelftestArgs {
@@ -54,6 +55,9 @@ pub struct SelftestArgs {
     /// The kiosk's data directory (disk space, outbox, configuration bundle).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Also check voice guidance: the speech engine, its voices and an audio output.
+    #[arg(long)]
+    pub voice: bool,
 }
 
 pub fn run(args: SelftestArgs) -> anyhow::Result<ExitCode> {
@@ -177,6 +181,9 @@ fn context(args: &SelftestArgs) -> anyhow::Result<SelftestContext> {
         outbox,
         bundle,
         display: DisplayResult::NotTested,
+        voice: args
+            .voice
+            .then(|| Arc::new(EspeakEngine::new()) as Arc<dyn SpeechEngine>),
         ..SelftestContext::default()
     })
 }

@@ -736,6 +736,7 @@ impl Kiosk {
         if let (Some(document), Some(summary)) = (&self.document, session.document()) {
             view.preview = Some(document.preview.clone());
             view.verification_code = summary.verification_code.clone();
+            view.document = Some(crate::view::DocumentFacts::of(&document.document));
             if let Some(state) = &summary.submission {
                 let (name, refusal) = match state {
                     SubmissionState::Accepted => ("accepted", ""),

@@ -8,7 +8,7 @@ use estation_drivers::print;
 use crate::i18n::{Locale, Translator};
 use crate::kiosk::{format_date, group_services, supported_open_services};
 use crate::session::{AddressChangeForm, DocKind, KeypadField, Screen, ServiceEntry};
-use crate::view::{CheckView, FormView, View};
+use crate::view::{CheckView, DocumentFacts, FormView, View};
 
 /// Sample data shared by all screens: the demo catalogue and sample documents.
 pub struct Samples {
@@ -174,6 +174,11 @@ pub fn sample_view(
                 DocKind::Certificate | DocKind::Progress => samples.certificate.clone(),
             };
             view.verification_code = sample_document().verification_code;
+            if matches!(kind, DocKind::Certificate | DocKind::Progress) {
+                view.document = Some(DocumentFacts::of(
+                    &crate::kiosk::backend::certificate_document(&sample_document()),
+                ));
+            }
             if kind == DocKind::Receipt {
                 view.receipt_state = "accepted".into();
             }

@@ -76,6 +76,8 @@ pub struct View {
     /// The certificate as it will come out of the printer.
     pub preview: Option<Arc<image::GrayImage>>,
     pub verification_code: String,
+    /// What the previewed document is and its first line, for the spoken summary.
+    pub document: Option<DocumentFacts>,
     pub rated: bool,
     pub error_key: String,
     pub countdown: Option<u64>,
@@ -102,6 +104,45 @@ pub struct View {
     pub login_error_key: String,
     pub login_tries_left: Option<u8>,
     pub checks: Vec<CheckView>,
+}
+
+/// What a previewed document is (its title) and its first labelled line (on a
+/// certificate, whose it is: "Name: ..."), so that it can be read out before
+/// printing. Personal data: `Debug` shows neither.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct DocumentFacts {
+    pub title: String,
+    pub first_label: String,
+    pub first_value: String,
+}
+
+impl DocumentFacts {
+    /// The facts of a printable document: its first title and first labelled row.
+    pub fn of(document: &estation_drivers::print::Document) -> Self {
+        use estation_drivers::print::Block;
+        let mut facts = DocumentFacts::default();
+        for block in &document.blocks {
+            match block {
+                Block::Title { text, .. } if facts.title.is_empty() => {
+                    facts.title = text.clone();
+                }
+                Block::KeyValues { rows } if facts.first_label.is_empty() => {
+                    if let Some(row) = rows.first() {
+                        facts.first_label = row.label.clone();
+                        facts.first_value = row.value.clone();
+                    }
+                }
+                _ => {}
+            }
+        }
+        facts
+    }
+}
+
+impl std::fmt::Debug for DocumentFacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentFacts").finish_non_exhaustive()
+    }
 }
 
 /// A self-test check as the report screen lists it. Reasons and actions are for
@@ -162,6 +203,7 @@ impl View {
             print_percent: 0,
             preview: None,
             verification_code: String::new(),
+            document: None,
             rated: false,
             error_key: "error-generic".into(),
             countdown: None,

@@ -14,6 +14,7 @@ use crate::central_client::CentralError;
 use crate::central_client::outbox::Outbox;
 use crate::ops::bundle::BundleStore;
 use crate::ops::bundle::format::rfc3339;
+use crate::speech::{SpeechEngine, SpeechError};
 
 // ---------------------------------------------------------------- code scanner
 
@@ -586,6 +587,50 @@ pub(super) fn display(result: &DisplayResult) -> Check {
             "display-fault",
             format!("display test failed: {what}"),
             "replace or recalibrate the touchscreen",
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- voice
+
+pub(super) fn voice(engine: &dyn SpeechEngine) -> Check {
+    const ID: &str = "voice";
+    let status = match engine.status() {
+        Ok(status) => status,
+        Err(error) => {
+            let (code, action) = match &error {
+                SpeechError::EngineMissing { .. } => (
+                    "no-engine",
+                    "install the espeak-ng package (scripts/setup.sh does); voice guidance is silent until then",
+                ),
+                SpeechError::VoiceMissing { .. } => (
+                    "no-voice",
+                    "install espeak-ng-data with its Mandarin and English voices",
+                ),
+                _ => (
+                    "engine-failed",
+                    "run `estation speak --screen attract --out /tmp/voice.wav` to see the engine's error",
+                ),
+            };
+            return Check::warn(ID, code, error.to_string(), action);
+        }
+    };
+    let voices = status
+        .voices
+        .iter()
+        .map(|(locale, voice)| format!("{locale} {voice}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match status.audio_output {
+        Ok(output) => Check::pass(
+            ID,
+            format!("{} ({voices}), plays on {output}", status.engine),
+        ),
+        Err(why) => Check::warn(
+            ID,
+            "no-audio-device",
+            format!("{} ({voices}) works, but {why}", status.engine),
+            "connect speakers (an ALSA playback device, or a PulseAudio or PipeWire server) and run the self-test again; until then voice guidance is silent",
         ),
     }
 }

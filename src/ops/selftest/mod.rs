@@ -1,5 +1,6 @@
 //! Device self-test: card reader, printer, central service, clock, disk,
-//! outbox, configuration, and the display result the UI passes in.
+//! outbox, configuration, the display result the UI passes in and, on a kiosk
+//! that speaks, the speech engine and audio output.
 //!
 //! Each check ends `pass`, `warn` or `fail` with a reason and, unless it
 //! passed, an action for the technician. The report serialises to the stable
@@ -110,9 +111,13 @@ pub async fn run_selftest(ctx: &SelftestContext) -> SelftestReport {
         let scanner = ctx.scanner.clone();
         let printer = ctx.printer.clone();
         let kiosk_id = ctx.kiosk_id.clone();
+        let voice = ctx.voice.clone();
         async move {
             tokio::task::spawn_blocking(move || {
                 let mut out = Vec::new();
+                if let Some(engine) = &voice {
+                    out.push(checks::voice(engine.as_ref()));
+                }
                 if let Some(card) = &card {
                     out.extend(checks::card(card));
                 }

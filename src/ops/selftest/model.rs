@@ -250,5 +250,9 @@ pub struct SelftestContext {
     pub outbox: Option<Arc<Outbox>>,
     pub bundle: Option<Arc<BundleStore>>,
     pub display: DisplayResult,
+    /// The speech engine of voice guidance, when the kiosk speaks: its check
+    /// warns (the kiosk works without voice) when the engine, a voice or the
+    /// audio output is missing.
+    pub voice: Option<Arc<dyn crate::speech::SpeechEngine>>,
     pub thresholds: Thresholds,
 }
