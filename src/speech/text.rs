@@ -18,7 +18,12 @@ pub fn screen_phrases(view: &View, tr: &Translator) -> Vec<String> {
         out: Vec::new(),
     };
     let screen = view.screen;
-    let key = format!("speech-{}", screen.name());
+    let key = match screen {
+        // With a code scanner the identity screen offers the phone code too.
+        Screen::InsertCard if view.scanner_ready => "speech-identify".to_owned(),
+        Screen::Goodbye if view.identified_by_phone => "speech-goodbye-phone".to_owned(),
+        _ => format!("speech-{}", screen.name()),
+    };
     match screen {
         Screen::Keypad(field) => {
             let name = field.screen_name();
@@ -58,7 +63,12 @@ pub fn screen_phrases(view: &View, tr: &Translator) -> Vec<String> {
             }
         }
         Screen::ProgressChoice => {
-            let items = ["by-number", "by-card"].map(|choice| {
+            let by_identity = if view.scanner_ready {
+                "by-identity"
+            } else {
+                "by-card"
+            };
+            let items = ["by-number", by_identity].map(|choice| {
                 let id = format!("progress-choice-{choice}");
                 (say.with_hint(&id), false)
             });
