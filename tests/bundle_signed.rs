@@ -208,10 +208,7 @@ fn applying_notifies_keeps_the_last_good_bundle_and_survives_a_corrupt_file() {
     );
     assert_eq!(store.previous().unwrap().version, 7);
     // The new timeouts reach the session without a restart.
-    let timeouts = store
-        .current()
-        .unwrap()
-        .session_timeouts(estation::session::Timeouts::default());
+    let timeouts = store.current().unwrap().session_timeouts();
     assert_eq!(timeouts.idle, 69_000);
 
     // A disk that garbled current.json: the kiosk comes back on the last good one.

@@ -492,7 +492,7 @@ fn the_idle_warning_speaks_the_countdown_and_how_to_stay() {
         view.countdown = Some(17);
         let text = estation::speech::idle_warning(&view, &translator).expect("a warning");
         assert!(text.contains("17"), "{locale}: {text}");
-        let continue_label = translator.text(locale, "idle-continue");
+        let continue_label = translator.text(locale, "idle-more-time");
         assert!(text.contains(&continue_label), "{locale}: {text}");
         for word in visual_words(locale) {
             assert!(

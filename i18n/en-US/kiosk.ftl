@@ -10,6 +10,8 @@ attract-degraded = Some services are unavailable right now
 attract-services = Certificates · Origin forms · Application progress · Submissions
 attract-start = Touch the screen to start
 attract-start-hint = Follow the steps on screen
+attract-voice = Voice guidance
+attract-voice-hint = Can't see the screen? Press here or the F2 key: every step is spoken
 attract-languages = 简体中文 · 繁體中文 · English
 banner-degraded = Network problem: some services paused; submissions are sent later
 
@@ -75,11 +77,14 @@ goodbye-done = Done
 nav-back = Back
 nav-home = Home
 elderly-toggle = Large text
+voice-toggle = Voice
+voice-toggle-on = Turn voice guidance on
+voice-toggle-off = Turn voice guidance off
 error-retry = Try again
 
 idle-title = Are you still there?
 idle-countdown = Returning to the start in { $seconds } seconds; your information will be cleared
-idle-continue = Continue
+idle-more-time = I need more time
 
 # Dates on the attract screen.
 date-long = { $weekday }, { $month-name } { $day }, { $year }

@@ -85,7 +85,7 @@ speech-display-test = Display test: a technician checks the colour bars and ever
     .how = When done, press Looks right or Faulty.
 
 speech-idle = Are you still there? In { $seconds } seconds the kiosk returns to the start and clears your data.
-    .how = To go on, press Continue or any key.
+    .how = To go on, press I need more time, or any key.
 speech-degraded = Note: some services are unavailable right now.
 
 # Pieces the screens' speech is built from.

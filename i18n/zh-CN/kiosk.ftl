@@ -10,6 +10,8 @@ attract-degraded = 部分服务暂不可用
 attract-services = 证明打印 · 原产地证书 · 办件查询 · 材料提交
 attract-start = 点击屏幕开始
 attract-start-hint = 按步骤提示操作即可
+attract-voice = 语音引导
+attract-voice-hint = 看不清屏幕？按这里或按 F2 键，每一步都有语音提示
 attract-languages = 简体中文 · 繁體中文 · English
 banner-degraded = 网络或设备异常：部分服务暂停，已提交的事项将自动补发
 
@@ -75,11 +77,14 @@ goodbye-done = 完成
 nav-back = 返回
 nav-home = 首页
 elderly-toggle = 大字
+voice-toggle = 语音
+voice-toggle-on = 打开语音引导
+voice-toggle-off = 关闭语音引导
 error-retry = 重试
 
 idle-title = 您还在吗？
 idle-countdown = { $seconds } 秒后将返回首页并清除您的信息
-idle-continue = 继续办理
+idle-more-time = 我需要更多时间
 
 # Dates on the attract screen.
 date-long = { $year }年{ $month }月{ $day }日 { $weekday }

@@ -85,7 +85,7 @@ speech-display-test = 屏幕检测：由技术人员逐一检查色条和每个�
     .how = 检测结束后按“正常”或“有问题”。
 
 speech-idle = 您还在吗？{ $seconds } 秒后将返回首页并清除您的信息。
-    .how = 如需继续，请按“继续办理”或任意键。
+    .how = 如需继续，请按“我需要更多时间”或任意键。
 speech-degraded = 注意：部分服务暂不可用。
 
 # Pieces the screens' speech is built from.

@@ -10,6 +10,8 @@ attract-degraded = 部分服務暫不可用
 attract-services = 證明列印 · 原產地證書 · 辦件查詢 · 材料提交
 attract-start = 點擊螢幕開始
 attract-start-hint = 依照步驟提示操作即可
+attract-voice = 語音引導
+attract-voice-hint = 看不清螢幕？按這裡或按 F2 鍵，每一步都有語音提示
 attract-languages = 简体中文 · 繁體中文 · English
 banner-degraded = 網路或設備異常：部分服務暫停，已送出的事項將自動補送
 
@@ -75,11 +77,14 @@ goodbye-done = 完成
 nav-back = 返回
 nav-home = 首頁
 elderly-toggle = 大字
+voice-toggle = 語音
+voice-toggle-on = 開啟語音引導
+voice-toggle-off = 關閉語音引導
 error-retry = 重試
 
 idle-title = 您還在嗎？
 idle-countdown = { $seconds } 秒後將返回首頁並清除您的資料
-idle-continue = 繼續辦理
+idle-more-time = 我需要更多時間
 
 # Dates on the attract screen.
 date-long = { $year }年{ $month }月{ $day }日 { $weekday }

@@ -85,7 +85,7 @@ speech-display-test = 螢幕檢測：由技術人員逐一檢查色條和每個�
     .how = 檢測結束後按「正常」或「有問題」。
 
 speech-idle = 您還在嗎？{ $seconds } 秒後將返回首頁並清除您的資料。
-    .how = 如需繼續，請按「繼續辦理」或任意鍵。
+    .how = 如需繼續，請按「我需要更多時間」或任意鍵。
 speech-degraded = 注意：部分服務暫時無法使用。
 
 # Pieces the screens' speech is built from.

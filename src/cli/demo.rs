@@ -168,6 +168,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             on_screen_card: Some(crate::cli::demo_env::DEMO_READER.to_owned()),
             card_reader: !args.no_card_reader,
             scanner: new_scanner(),
+            speech: Some(Arc::new(crate::speech::EspeakEngine::new())),
             window,
         };
         let base = script_path.parent().map(PathBuf::from).unwrap_or_default();
@@ -181,6 +182,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             on_screen_card: Some(crate::cli::demo_env::DEMO_READER.to_owned()),
             card_reader: !args.no_card_reader,
             scanner: new_scanner(),
+            speech: Some(Arc::new(crate::speech::EspeakEngine::new())),
             window,
         };
         if let Some(seconds) = args.stall_ui_after {

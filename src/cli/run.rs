@@ -235,6 +235,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         on_screen_card: None,
         card_reader: true,
         scanner,
+        speech: Some(Arc::new(crate::speech::EspeakEngine::new())),
         window: config.display.window_size(),
     };
     run_windowed(

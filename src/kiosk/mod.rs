@@ -27,7 +27,10 @@ use crate::session::{
     Effect, Event, Fault, FlowKind, IdentifiedBy, KioskTraits, Millis, PeriodChoice, ProgressQuery,
     Screen, ServiceEntry, Session, SubmissionState, Timeouts, UiAction,
 };
-use crate::view::{BrandingView, FormView, Input, ServiceGroupView, ServiceView, View};
+use crate::speech::{SpeechEngine, VoiceGuide};
+use crate::view::{
+    BrandingView, FormView, Input, ServiceGroupView, ServiceView, View, VoiceCommand,
+};
 
 /// Results of background work, delivered to the controller on the UI thread.
 #[derive(Debug)]
@@ -169,12 +172,18 @@ pub struct Kiosk {
     printer_problem: Option<String>,
     /// The configuration bundle version whose timeouts are in force.
     applied_bundle: Option<u64>,
-    base_timeouts: Timeouts,
     /// Background tasks started and not yet finished.
     in_flight: usize,
     /// Codes the scanner has read since start, wanted or not (operators see
     /// how often residents use their phones; scripts wait on it).
     codes_scanned: u64,
+    /// The engine voice guidance speaks with, when the kiosk has one.
+    speech: Option<Arc<dyn SpeechEngine>>,
+    /// Voice guidance while a visit has it on.
+    voice: Option<VoiceGuide>,
+    /// What voice guidance said and nobody has read yet (headless scripts).
+    /// Emptied by the wipe: it can name the resident.
+    spoken: Vec<String>,
 }
 
 /// Posts `TaskDone` when a background task ends, however it ends.
@@ -186,18 +195,33 @@ impl Drop for TaskGuard {
     }
 }
 
+/// What a kiosk is made of.
+pub struct KioskParts {
+    pub backend: Arc<Backend>,
+    pub runtime: tokio::runtime::Handle,
+    pub mailbox: Mailbox,
+    pub clock: Arc<dyn Clock>,
+    pub translator: Arc<Translator>,
+    pub timeouts: Timeouts,
+    /// The reader an on-screen card control inserts into (demonstrations).
+    pub on_screen_card: Option<String>,
+    /// The engine voice guidance speaks with; `None`: no voice guidance.
+    pub speech: Option<Arc<dyn SpeechEngine>>,
+}
+
 impl Kiosk {
-    pub fn new(
-        backend: Arc<Backend>,
-        runtime: tokio::runtime::Handle,
-        mailbox: Mailbox,
-        clock: Arc<dyn Clock>,
-        translator: Arc<Translator>,
-        timeouts: Timeouts,
-        on_screen_card: Option<String>,
-    ) -> Self {
+    pub fn new(parts: KioskParts) -> Self {
+        let KioskParts {
+            backend,
+            runtime,
+            mailbox,
+            clock,
+            translator,
+            timeouts,
+            on_screen_card,
+            speech,
+        } = parts;
         let now = clock.now();
-        let timeouts_base = timeouts.clone();
         let traits = KioskTraits {
             printer_width_dots: backend.printer.width_dots(),
         };
@@ -218,9 +242,11 @@ impl Kiosk {
             offline_since: None,
             printer_problem: None,
             applied_bundle: None,
-            base_timeouts: timeouts_base,
             in_flight: 0,
             codes_scanned: 0,
+            speech,
+            voice: None,
+            spoken: Vec::new(),
         }
     }
 
@@ -230,6 +256,39 @@ impl Kiosk {
 
     pub fn codes_scanned(&self) -> u64 {
         self.codes_scanned
+    }
+
+    /// Voice guidance follows the window: called with every view presented.
+    /// Voice on starts a guide; voice off (or the wipe) silences and drops it.
+    pub fn follow_voice(&mut self, view: &View) {
+        if !self.session.voice() {
+            if let Some(mut guide) = self.voice.take() {
+                guide.stop();
+            }
+            return;
+        }
+        if self.voice.is_none()
+            && let Some(engine) = &self.speech
+        {
+            self.voice = Some(VoiceGuide::new(engine.clone(), self.session.elderly()));
+        }
+        if let Some(guide) = &mut self.voice {
+            guide.show(view, &self.translator);
+            self.spoken.extend(guide.take_spoken());
+        }
+    }
+
+    /// What voice guidance said since the last call, oldest first.
+    pub fn take_spoken(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.spoken)
+    }
+
+    /// Why voice guidance could not speak the last time it tried, if it could not.
+    pub fn voice_problem(&self) -> Option<String> {
+        self.voice
+            .as_ref()
+            .and_then(|g| g.last_error())
+            .map(ToString::to_string)
     }
 
     /// True when no background work is under way: the screen shows its final state.
@@ -257,6 +316,28 @@ impl Kiosk {
                     tracing::info!(service = %id, "service chosen");
                 }
                 self.event(Event::Ui(action))
+            }
+            Input::Voice(command) => {
+                // A request to the voice is the resident being there.
+                self.event(Event::Ui(UiAction::Touch));
+                if let Some(guide) = &mut self.voice {
+                    match command {
+                        VoiceCommand::Repeat => guide.repeat(),
+                        VoiceCommand::Slower => guide.slower(),
+                        VoiceCommand::Faster => guide.faster(),
+                        VoiceCommand::Louder => guide.louder(),
+                        VoiceCommand::Softer => guide.softer(),
+                    }
+                    self.spoken.extend(guide.take_spoken());
+                }
+            }
+            // Not activity on its own: the key that moved the focus was, and the
+            // kiosk moves the focus too (to the idle warning's button).
+            Input::Focused(label) => {
+                if let Some(guide) = &mut self.voice {
+                    guide.focused(&label, self.session.locale());
+                    self.spoken.extend(guide.take_spoken());
+                }
             }
             Input::InsertOnScreenCard => {
                 if let Some(reader) = self.on_screen_card.clone() {
@@ -379,8 +460,7 @@ impl Kiosk {
         };
         if self.applied_bundle != Some(bundle.version) {
             self.applied_bundle = Some(bundle.version);
-            self.session
-                .set_timeouts(bundle.session_timeouts(self.base_timeouts.clone()));
+            self.session.set_timeouts(bundle.session_timeouts());
             tracing::info!(
                 version = bundle.version,
                 "configuration applied to the session"
@@ -637,6 +717,7 @@ impl Kiosk {
             }
             Effect::Wipe => {
                 drop(done);
+                self.spoken.clear();
                 self.document = None;
                 self.phone_link = None;
                 self.selftest = None;
@@ -680,6 +761,7 @@ impl Kiosk {
         let locale = session.locale();
         let mut view = View::new(session.screen(), locale);
         view.elderly = session.elderly();
+        view.voice = session.voice();
         if let Some(bundle) = self.bundle() {
             view.branding = BrandingView {
                 station_name: bundle.station_name.get(locale.tag()).to_owned(),

@@ -252,7 +252,9 @@ where
             match result {
                 Ok(Ok(queued)) => tracing::debug!(queued, "heartbeat due"),
                 Ok(Err(error)) => tracing::warn!(%error, "heartbeat could not be queued"),
-                Err(_) => tracing::warn!("heartbeat task failed"),
+                // The runtime is shutting down under it: the kiosk is stopping.
+                Err(error) if error.is_cancelled() => break,
+                Err(error) => tracing::warn!(%error, "heartbeat task failed"),
             }
         }
     });

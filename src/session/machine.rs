@@ -32,6 +32,10 @@ pub struct Session {
     history: Vec<Screen>,
     locale: Locale,
     elderly: bool,
+    /// Voice guidance is on for this visit.
+    voice: bool,
+    /// The resident asked for more time on this screen.
+    more_time: bool,
     timeouts: Timeouts,
     traits: KioskTraits,
     last_activity: Millis,
@@ -77,6 +81,8 @@ impl Session {
             history: Vec::new(),
             locale: Locale::default(),
             elderly: false,
+            voice: false,
+            more_time: false,
             timeouts,
             traits,
             last_activity: now,
@@ -127,6 +133,9 @@ impl Session {
     }
     pub fn elderly(&self) -> bool {
         self.elderly
+    }
+    pub fn voice(&self) -> bool {
+        self.voice
     }
     pub fn traits(&self) -> &KioskTraits {
         &self.traits
@@ -217,12 +226,17 @@ impl Session {
         }
     }
 
+    /// Elderly and voice modes get the configured longer time (reading large
+    /// type, listening to a screen take longer); asking for more time doubles
+    /// it on the current screen.
     fn idle_limit(&self) -> Millis {
-        if self.elderly {
-            self.timeouts.idle * self.timeouts.elderly_factor
+        let assisted = if self.elderly || self.voice {
+            self.timeouts.elderly_factor.max(1)
         } else {
-            self.timeouts.idle
-        }
+            1
+        };
+        let more = if self.more_time { 2 } else { 1 };
+        self.timeouts.idle.saturating_mul(assisted * more)
     }
 
     /// Seconds left before the idle timeout, when the countdown should be visible.
@@ -305,6 +319,9 @@ impl Session {
             // Returning to a step forgets the steps after it.
             self.history.truncate(at);
         }
+        if screen != self.screen {
+            self.more_time = false;
+        }
         self.screen = screen;
         self.entered_screen_at = now;
         // The resident needs the full idle time on every new screen, including one
@@ -347,6 +364,12 @@ impl Session {
             (_, A::Touch) => {}
             (_, A::SwitchLanguage(locale)) => self.locale = locale,
             (_, A::ToggleElderly) => self.elderly = !self.elderly,
+            (_, A::MoreTime) => self.more_time = true,
+            (Screen::Attract, A::ToggleVoice) => {
+                self.voice = true;
+                self.go(Screen::Language, now);
+            }
+            (_, A::ToggleVoice) => self.voice = !self.voice,
             (Screen::Attract, A::Start) => self.go(Screen::Language, now),
             (Screen::Attract, A::EnterMaintenance) => {
                 self.pin_entry.clear();
@@ -812,6 +835,8 @@ impl Session {
         self.printed = false;
         self.print_progress = 0;
         self.elderly = false;
+        self.voice = false;
+        self.more_time = false;
         self.locale = Locale::default();
         self.technician = None;
         self.login_fault = None;

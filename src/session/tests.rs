@@ -317,6 +317,47 @@ fn the_wipe_forgets_how_the_resident_was_identified() {
 }
 
 #[test]
+fn voice_from_the_attract_screen_starts_the_visit_and_ends_with_it() {
+    let mut s = Session::new(Timeouts::default(), 0);
+    ui(&mut s, UiAction::ToggleVoice, 1);
+    assert_eq!((s.screen(), s.voice()), (Screen::Language, true));
+    ui(&mut s, UiAction::ToggleVoice, 2);
+    assert!(!s.voice(), "the same key turns it off");
+    ui(&mut s, UiAction::ToggleVoice, 3);
+    ui(&mut s, UiAction::Home, 4);
+    assert_eq!((s.screen(), s.voice()), (Screen::Attract, false));
+}
+
+#[test]
+fn voice_mode_gets_the_longer_time_and_more_time_doubles_it_on_the_screen() {
+    let timeouts = Timeouts::default();
+    let idle = timeouts.idle;
+    let factor = timeouts.elderly_factor;
+    let mut s = at_insert_card();
+    ui(&mut s, UiAction::ToggleVoice, 10);
+    // Still here just before the longer limit, gone after it.
+    s.handle(Event::Tick, 10 + idle * factor - 1);
+    assert_eq!(s.screen(), Screen::InsertCard);
+    s.handle(Event::Tick, 10 + idle * factor);
+    assert_eq!(s.screen(), Screen::Attract);
+
+    let mut s = at_insert_card();
+    let warned_at = idle - timeouts.idle_warning + 4;
+    s.handle(Event::Tick, warned_at);
+    assert!(s.idle_countdown(warned_at).is_some());
+    ui(&mut s, UiAction::MoreTime, warned_at);
+    assert_eq!(s.idle_countdown(warned_at), None);
+    s.handle(Event::Tick, warned_at + 2 * idle - 1);
+    assert_eq!(
+        s.screen(),
+        Screen::InsertCard,
+        "twice the time on this screen"
+    );
+    s.handle(Event::Tick, warned_at + 2 * idle);
+    assert_eq!(s.screen(), Screen::Attract);
+}
+
+#[test]
 fn pin_flow_wrong_pin_then_right_pin() {
     let mut s = at_insert_card();
     s.handle(inserted(), 5);

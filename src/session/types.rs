@@ -298,6 +298,12 @@ pub enum UiAction {
     ChooseLanguage(Locale),
     SwitchLanguage(Locale),
     ToggleElderly,
+    /// Voice guidance on or off for this visit (on the attract screen: on, and
+    /// the visit starts).
+    ToggleVoice,
+    /// "I need more time" on the idle warning: the idle timer starts again and
+    /// this screen gets twice the usual time.
+    MoreTime,
     ChooseService(String),
     Back,
     Home,
@@ -441,6 +447,7 @@ pub struct Timeouts {
     pub idle: Millis,
     /// How long before the idle timeout the countdown becomes visible.
     pub idle_warning: Millis,
+    /// Elderly and voice modes multiply the idle time by this.
     pub elderly_factor: u64,
     /// The goodbye screen returns to attract on its own after this.
     pub goodbye: Millis,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::engine::{Playback, SpeechEngine, SpeechError, Utterance, VoiceSettings};
-use super::text::screen_utterance;
+use super::text::{idle_warning, screen_utterance, spell};
 use crate::i18n::{Locale, Translator};
 use crate::session::Screen;
 use crate::view::View;
@@ -17,8 +17,25 @@ pub struct VoiceGuide {
     playing: Option<Box<dyn Playback>>,
     /// The screen and language last spoken, and what was said (for "repeat").
     last: Option<(Screen, Locale, String)>,
+    /// What the screen showed when last seen: typing and the idle warning are
+    /// spoken as they change.
+    seen: Seen,
+    /// What was given to the engine to say, oldest first (bounded; emptied by
+    /// [`VoiceGuide::take_spoken`]). It can name the resident: memory only.
+    spoken: Vec<String>,
     last_error: Option<SpeechError>,
 }
+
+#[derive(Default)]
+struct Seen {
+    services_loading: bool,
+    pin_length: usize,
+    keypad_text: String,
+    countdown: Option<u64>,
+}
+
+/// Utterances kept for [`VoiceGuide::take_spoken`] before the oldest go.
+const SPOKEN_KEPT: usize = 64;
 
 impl VoiceGuide {
     pub fn new(engine: Arc<dyn SpeechEngine>, elderly: bool) -> Self {
@@ -27,6 +44,8 @@ impl VoiceGuide {
             settings: VoiceSettings::for_mode(elderly),
             playing: None,
             last: None,
+            seen: Seen::default(),
+            spoken: Vec::new(),
             last_error: None,
         }
     }
@@ -42,17 +61,57 @@ impl VoiceGuide {
 
     /// Called with every new view: a new screen (or language) stops what is being
     /// said and speaks the new screen; the same screen again says nothing.
+    ///
+    /// On the same screen, what changes is spoken on its own: a PIN digit typed
+    /// as "asterisk" (never the digit), a character typed on the keypad, the idle
+    /// warning with its countdown when it appears.
     pub fn show(&mut self, view: &View, tr: &Translator) {
         let same = self
             .last
             .as_ref()
             .is_some_and(|(screen, locale, _)| *screen == view.screen && *locale == view.locale);
-        if same {
+        let seen = Seen {
+            services_loading: view.services_loading,
+            pin_length: view.pin_length,
+            keypad_text: view.keypad_text.clone(),
+            countdown: view.countdown,
+        };
+        let before = std::mem::replace(&mut self.seen, seen);
+        // The list arrived: the screen is said again, now with its services.
+        let loaded =
+            view.screen == Screen::Services && before.services_loading && !view.services_loading;
+        if !same || loaded {
+            let text = screen_utterance(view, tr);
+            self.last = Some((view.screen, view.locale, text));
+            self.say_last();
             return;
         }
-        let text = screen_utterance(view, tr);
-        self.last = Some((view.screen, view.locale, text));
-        self.say_last();
+        if view.countdown.is_some() && before.countdown.is_none() {
+            if let Some(warning) = idle_warning(view, tr) {
+                self.say(warning, view.locale);
+            }
+            return;
+        }
+        if view.pin_length > before.pin_length {
+            self.say(tr.text(view.locale, "speech-pin-star"), view.locale);
+        } else if view.keypad_text.len() > before.keypad_text.len()
+            && view.keypad_text.starts_with(before.keypad_text.as_str())
+        {
+            let typed = &view.keypad_text[before.keypad_text.len()..];
+            self.say(spell(typed, view.locale), view.locale);
+        }
+    }
+
+    /// Says the element keyboard focus moved to.
+    pub fn focused(&mut self, label: &str, locale: Locale) {
+        if !label.trim().is_empty() {
+            self.say(label.to_owned(), locale);
+        }
+    }
+
+    /// What was given to the engine to say since the last call, oldest first.
+    pub fn take_spoken(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.spoken)
     }
 
     /// Says the current screen again.
@@ -88,19 +147,36 @@ impl VoiceGuide {
     }
 
     fn say_last(&mut self) {
-        self.stop();
         let Some((_, locale, text)) = &self.last else {
             return;
         };
-        let utterance = Utterance::new(text.clone(), *locale, self.settings);
+        let (text, locale) = (text.clone(), *locale);
+        self.say(text, locale);
+    }
+
+    /// Stops what is being said and says `text`.
+    fn say(&mut self, text: String, locale: Locale) {
+        self.stop();
+        if self.spoken.len() == SPOKEN_KEPT {
+            self.spoken.remove(0);
+        }
+        self.spoken.push(text.clone());
+        let utterance = Utterance::new(text, locale, self.settings);
         match self.engine.speak(&utterance) {
             Ok(playing) => {
                 self.playing = Some(playing);
                 self.last_error = None;
             }
             Err(error) => {
-                // The reason, never the text: it can name the resident.
-                tracing::warn!(%error, "voice guidance could not speak");
+                // The reason, never the text: it can name the resident. Once per
+                // reason: a kiosk without a loudspeaker would say it every screen.
+                let new_reason = self
+                    .last_error
+                    .as_ref()
+                    .is_none_or(|last| last.to_string() != error.to_string());
+                if new_reason {
+                    tracing::warn!(%error, "voice guidance could not speak");
+                }
                 self.last_error = Some(error);
             }
         }

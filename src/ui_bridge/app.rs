@@ -8,12 +8,15 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use slint::ComponentHandle;
+use slint::platform::{Key, WindowEvent};
 
 use crate::i18n::Translator;
 use crate::kiosk::backend::Backend;
-use crate::kiosk::{Clock, Kiosk, Mailbox, Message};
-use crate::session::{Screen, Timeouts};
-use crate::ui_bridge::{self, AppWindow};
+use crate::kiosk::{Clock, Kiosk, KioskParts, Mailbox, Message};
+use crate::session::{Screen, Timeouts, UiAction};
+use crate::ui_bridge::keys::{KeyOutcome, key_outcome};
+use crate::ui_bridge::{self, AppWindow, KeyNav};
+use crate::view::Input;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -46,6 +49,8 @@ pub struct AppOptions {
     pub on_screen_card: Option<String>,
     /// Called from any thread after a message is posted, to wake the UI thread.
     pub wake: Arc<dyn Fn() + Send + Sync>,
+    /// The engine voice guidance speaks with; `None`: the kiosk has no voice.
+    pub speech: Option<Arc<dyn crate::speech::SpeechEngine>>,
 }
 
 impl App {
@@ -57,15 +62,16 @@ impl App {
         ui_bridge::install_translator(&ui, translator.clone());
         let (sender, inbox) = channel();
         let mailbox = Mailbox::new(sender, options.wake);
-        let kiosk = Rc::new(RefCell::new(Kiosk::new(
-            options.backend,
-            options.runtime,
-            mailbox.clone(),
-            options.clock,
+        let kiosk = Rc::new(RefCell::new(Kiosk::new(KioskParts {
+            backend: options.backend,
+            runtime: options.runtime,
+            mailbox: mailbox.clone(),
+            clock: options.clock,
             translator,
-            options.timeouts,
-            options.on_screen_card,
-        )));
+            timeouts: options.timeouts,
+            on_screen_card: options.on_screen_card,
+            speech: options.speech,
+        })));
         let weak_kiosk = Rc::downgrade(&kiosk);
         let weak_ui = ui.as_weak();
         ui.on_action(move |verb, argument| {
@@ -77,13 +83,44 @@ impl App {
                 ui_bridge::turn_services_page(&ui, &argument);
                 return;
             }
-            if let Some(input) = ui_bridge::parse_action(&verb, &argument) {
+            let input = if verb == "keyboard" {
+                let (screen, letters) = {
+                    let kiosk = kiosk.borrow();
+                    (kiosk.screen(), ui.get_keypad_letters())
+                };
+                match key_outcome(screen, letters, &argument) {
+                    KeyOutcome::Input(input) => Some(input),
+                    KeyOutcome::FocusNext => {
+                        move_focus(&ui, Key::Tab);
+                        Some(Input::Ui(UiAction::Touch))
+                    }
+                    KeyOutcome::FocusPrevious => {
+                        move_focus(&ui, Key::Backtab);
+                        Some(Input::Ui(UiAction::Touch))
+                    }
+                }
+            } else {
+                ui_bridge::parse_action(&verb, &argument)
+            };
+            if let Some(input) = input {
                 kiosk.borrow_mut().input(input);
-                ui_bridge::present(&ui, &kiosk.borrow().view());
+                refresh(&ui, &kiosk);
             }
+        });
+        // Keyboard focus moved: voice guidance says where it is.
+        let weak_kiosk = Rc::downgrade(&kiosk);
+        let weak_ui = ui.as_weak();
+        ui.global::<KeyNav>().on_focused(move |label| {
+            let (Some(kiosk), Some(ui)) = (weak_kiosk.upgrade(), weak_ui.upgrade()) else {
+                return;
+            };
+            kiosk.borrow_mut().input(Input::Focused(label.into()));
+            refresh(&ui, &kiosk);
         });
         let app = Self { ui, kiosk, inbox };
         app.present();
+        // Keys work from the first screen on (F2 turns voice guidance on there).
+        app.ui.invoke_focus_keys();
         Ok((app, mailbox))
     }
 
@@ -96,7 +133,12 @@ impl App {
     }
 
     pub fn present(&self) {
-        ui_bridge::present(&self.ui, &self.kiosk.borrow().view());
+        refresh(&self.ui, &self.kiosk);
+    }
+
+    /// What voice guidance said since the last call, oldest first.
+    pub fn take_spoken(&self) -> Vec<String> {
+        self.kiosk.borrow_mut().take_spoken()
     }
 
     /// Handles every message waiting in the mailbox; returns how many there were.
@@ -186,4 +228,26 @@ impl App {
     pub fn wait_for(&self, wanted: Screen, deadline: Duration) -> Result<(), AppError> {
         self.handle_until(deadline, wanted.name(), || self.screen() == wanted)
     }
+}
+
+/// Presents the kiosk's view; voice guidance follows it.
+fn refresh(ui: &AppWindow, kiosk: &RefCell<Kiosk>) {
+    let view = kiosk.borrow().view();
+    ui_bridge::present(ui, &view);
+    kiosk.borrow_mut().follow_voice(&view);
+}
+
+/// Moves the keyboard focus as Tab or Shift+Tab would. Deferred to the event
+/// loop: the key that asked for it is still being delivered.
+fn move_focus(ui: &AppWindow, key: Key) {
+    let weak = ui.as_weak();
+    slint::Timer::single_shot(Duration::ZERO, move || {
+        if let Some(ui) = weak.upgrade() {
+            let text: slint::SharedString = key.into();
+            ui.window()
+                .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+            ui.window()
+                .dispatch_event(WindowEvent::KeyReleased { text });
+        }
+    });
 }

@@ -97,6 +97,18 @@ impl HeadlessWindow {
         self.advance(Duration::from_millis(1));
     }
 
+    /// A key pressed and released on the keyboard (or a kiosk's tactile
+    /// keypad): `text` as Slint names keys. Focus moves the key asks for are
+    /// carried out before this returns.
+    pub fn key(&self, text: slint::SharedString) {
+        use slint::platform::WindowEvent;
+        self.advance(Duration::from_millis(1));
+        let window = self.window.window();
+        window.dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+        window.dispatch_event(WindowEvent::KeyReleased { text });
+        self.advance(Duration::from_millis(1));
+    }
+
     /// Renders the current state of the window into an RGB image.
     pub fn render(&self) -> Result<image::RgbImage, HeadlessError> {
         // Let bindings settle and any running animation finish before the picture.

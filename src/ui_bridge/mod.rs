@@ -4,12 +4,13 @@
 
 pub mod app;
 pub mod headless;
+pub mod keys;
 pub mod runtime;
 pub mod screens;
 pub mod script;
 
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use slint::{
     ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel,
@@ -17,7 +18,7 @@ use slint::{
 
 use crate::i18n::{Locale, Translator};
 use crate::session::{FormField, PeriodChoice, Score, UiAction};
-use crate::view::{Input, ServiceGroupView, View};
+use crate::view::{Input, ServiceGroupView, View, VoiceCommand};
 
 slint::include_modules!();
 
@@ -29,6 +30,9 @@ pub fn parse_action(verb: &str, argument: &str) -> Option<Input> {
         "language" => UiAction::ChooseLanguage(argument.parse().ok()?),
         "locale" => UiAction::SwitchLanguage(argument.parse().ok()?),
         "elderly" => UiAction::ToggleElderly,
+        "voice" => UiAction::ToggleVoice,
+        "more-time" => UiAction::MoreTime,
+        "speech" => return VoiceCommand::from_id(argument).map(Input::Voice),
         "service" => UiAction::ChooseService(argument.to_owned()),
         "back" => UiAction::Back,
         "home" => UiAction::Home,
@@ -124,19 +128,31 @@ pub fn present(ui: &AppWindow, view: &View) {
         brand.set_help_phone(s)
     });
     ui.set_elderly(view.elderly);
-    if ui.get_screen() != view.screen.name() {
+    ui.set_voice(view.voice);
+    let new_screen = ui.get_screen() != view.screen.name();
+    if new_screen {
         // A new visit of the service list starts on its first page.
         ui.set_services_page(0);
     }
     ui.set_screen(view.screen.name().into());
+    if new_screen {
+        // The element that had the focus is gone: keys start again from the top
+        // of the new screen.
+        ui.invoke_focus_keys();
+    }
     ui.set_on_screen_card(view.on_screen_card);
     ui.set_scanner_ready(view.scanner_ready);
     ui.set_identified_by_phone(view.identified_by_phone);
     ui.set_degraded(view.degraded);
     set_if_changed(ui.get_time(), &view.time, |s| ui.set_time(s));
     set_if_changed(ui.get_date(), &view.date, |s| ui.set_date(s));
-    ui.set_service_groups(service_model(&view.service_groups));
-    ui.set_service_items(service_items(&view.service_groups));
+    // Lists are replaced only when their rows change: a new model rebuilds the
+    // list's elements (work for nothing, and the keyboard focus on one is lost).
+    set_model_if_changed(
+        ui.get_service_items(),
+        service_items(&view.service_groups),
+        |m| ui.set_service_items(m),
+    );
     ui.set_services_loading(view.services_loading);
     ui.set_service_name(view.service_name.as_str().into());
     ui.set_pin_length(view.pin_length as i32);
@@ -147,24 +163,44 @@ pub fn present(ui: &AppWindow, view: &View) {
     ui.set_rated(view.rated);
     ui.set_error_key(view.error_key.as_str().into());
     ui.set_countdown(view.countdown.map_or(-1, |s| s.min(i32::MAX as u64) as i32));
-    ui.set_preview_page(
-        view.preview
-            .as_deref()
-            .map(gray_to_image)
-            .unwrap_or_default(),
-    );
+    PRESENTED.with(|presented| {
+        let mut presented = presented.borrow_mut();
+        let same_preview = match (&view.preview, presented.preview.upgrade()) {
+            (Some(new), Some(old)) => Arc::ptr_eq(new, &old),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_preview {
+            ui.set_preview_page(
+                view.preview
+                    .as_deref()
+                    .map(gray_to_image)
+                    .unwrap_or_default(),
+            );
+            presented.preview = view.preview.as_ref().map_or_else(Weak::new, Arc::downgrade);
+        }
+        if presented.phone_link != view.phone_link {
+            presented.phone_link = view.phone_link.clone();
+        }
+    });
     ui.set_keypad_text(view.keypad_text.as_str().into());
     ui.set_keypad_letters(view.keypad_letters);
     ui.set_keypad_invalid(view.keypad_invalid);
     ui.set_keypad_can_submit(view.keypad_can_submit);
     ui.set_period(view.period.as_str().into());
-    ui.set_applications(string_model(&view.applications));
+    set_model_if_changed(ui.get_applications(), strings(&view.applications), |m| {
+        ui.set_applications(m)
+    });
     ui.set_form_district(view.form.district.as_str().into());
     ui.set_form_house(view.form.house.as_str().into());
     ui.set_form_room(view.form.room.as_str().into());
     ui.set_form_phone(view.form.phone.as_str().into());
     ui.set_form_complete(view.form.complete);
-    ui.set_districts(string_model(&crate::session::DISTRICTS.map(str::to_owned)));
+    set_model_if_changed(
+        ui.get_districts(),
+        strings(&crate::session::DISTRICTS.map(str::to_owned)),
+        |m| ui.set_districts(m),
+    );
     ui.set_origin_application(view.origin_application.as_str().into());
     ui.set_origin_exporter(view.origin_exporter.as_str().into());
     ui.set_receipt_state(view.receipt_state.as_str().into());
@@ -179,7 +215,7 @@ pub fn present(ui: &AppWindow, view: &View) {
             on: view.reasons.iter().any(|r| r == id),
         })
         .collect();
-    ui.set_reasons(ModelRc::from(Rc::new(VecModel::from(reasons))));
+    set_model_if_changed(ui.get_reasons(), reasons, |m| ui.set_reasons(m));
     ui.set_technician(view.technician.as_str().into());
     ui.set_login_error_key(view.login_error_key.as_str().into());
     ui.set_login_tries_left(view.login_tries_left.map_or(-1, i32::from));
@@ -193,16 +229,42 @@ pub fn present(ui: &AppWindow, view: &View) {
             action: c.action.as_str().into(),
         })
         .collect();
-    ui.set_checks(ModelRc::from(Rc::new(VecModel::from(checks))));
+    set_model_if_changed(ui.get_checks(), checks, |m| ui.set_checks(m));
 }
 
-fn string_model(items: &[String]) -> ModelRc<SharedString> {
-    ModelRc::from(Rc::new(VecModel::from(
-        items
+/// What was last handed to the window that is costly to make again (images).
+#[derive(Default)]
+struct Presented {
+    preview: Weak<image::GrayImage>,
+    phone_link: Option<String>,
+}
+
+thread_local! {
+    static PRESENTED: std::cell::RefCell<Presented> = std::cell::RefCell::new(Presented::default());
+}
+
+fn strings(items: &[String]) -> Vec<SharedString> {
+    items
+        .iter()
+        .map(|s| SharedString::from(s.as_str()))
+        .collect()
+}
+
+/// Sets a list property to `rows` unless it holds exactly these rows already.
+fn set_model_if_changed<T: Clone + PartialEq + 'static>(
+    current: ModelRc<T>,
+    rows: Vec<T>,
+    set: impl FnOnce(ModelRc<T>),
+) {
+    use slint::Model;
+    let same = current.row_count() == rows.len()
+        && rows
             .iter()
-            .map(|s| SharedString::from(s.as_str()))
-            .collect::<Vec<_>>(),
-    )))
+            .enumerate()
+            .all(|(i, row)| current.row_data(i).as_ref() == Some(row));
+    if !same {
+        set(ModelRc::from(Rc::new(VecModel::from(rows))));
+    }
 }
 
 /// A QR code of `text`, large enough to scan from a phone held at arm's length.
@@ -248,8 +310,8 @@ pub fn turn_services_page(ui: &AppWindow, direction: &str) {
 }
 
 /// Every service of every group, in order, each with its group's title.
-fn service_items(groups: &[ServiceGroupView]) -> ModelRc<ServiceItem> {
-    let items: Vec<ServiceItem> = groups
+fn service_items(groups: &[ServiceGroupView]) -> Vec<ServiceItem> {
+    groups
         .iter()
         .flat_map(|g| {
             g.services.iter().map(|s| ServiceItem {
@@ -261,31 +323,7 @@ fn service_items(groups: &[ServiceGroupView]) -> ModelRc<ServiceItem> {
                 group: g.title.as_str().into(),
             })
         })
-        .collect();
-    ModelRc::from(Rc::new(VecModel::from(items)))
-}
-
-fn service_model(groups: &[ServiceGroupView]) -> ModelRc<ServiceGroup> {
-    let groups: Vec<ServiceGroup> = groups
-        .iter()
-        .map(|g| ServiceGroup {
-            title: g.title.as_str().into(),
-            items: ModelRc::from(Rc::new(VecModel::from(
-                g.services
-                    .iter()
-                    .map(|s| ServiceItem {
-                        id: s.id.as_str().into(),
-                        name: s.name.as_str().into(),
-                        description: s.description.as_str().into(),
-                        glyph: s.glyph.as_str().into(),
-                        available: s.available,
-                        group: g.title.as_str().into(),
-                    })
-                    .collect::<Vec<_>>(),
-            ))),
-        })
-        .collect();
-    ModelRc::from(Rc::new(VecModel::from(groups)))
+        .collect()
 }
 
 /// The printed page as a Slint image (grey expanded to RGB).

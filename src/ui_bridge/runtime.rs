@@ -72,6 +72,8 @@ pub struct KioskSetup {
     pub card_reader: bool,
     /// The code scanner residents hold their phones under, when the kiosk has one.
     pub scanner: Option<Scanner>,
+    /// The engine voice guidance speaks with; `None`: no voice guidance.
+    pub speech: Option<Arc<dyn crate::speech::SpeechEngine>>,
     pub window: WindowSize,
 }
 
@@ -151,6 +153,7 @@ pub fn run_windowed(
         timeouts: setup.timeouts,
         on_screen_card: setup.on_screen_card.clone(),
         wake,
+        speech: setup.speech.clone(),
     })?;
     // The first frame that counts (READY, the start-up report) is one at the
     // window's final size: a bare X server first shows winit's default size.
@@ -380,6 +383,7 @@ pub fn run_headless(
         on_screen_card: setup.on_screen_card.clone(),
         // The script loop waits on the mailbox itself.
         wake: Arc::new(|| {}),
+        speech: setup.speech.clone(),
     })?;
     let scanner = setup
         .scanner

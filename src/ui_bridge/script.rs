@@ -17,6 +17,10 @@
 //! mark identified                # print "mark identified" on stdout (a test waits for it)
 //! hold 600                       # keep the kiosk on its screen, serving, this many seconds
 //! wait-scans 2                   # handle results until the scanner has read 2 codes in all
+//! key Down                       # a key: Tab, Shift+Tab, Up, Down, Left, Right, Enter,
+//!                                # Space, Escape, Backspace, F1-F4, Plus, Minus, Star,
+//!                                # Hash, a digit or a letter
+//! spoken                         # print what voice guidance said since the last `spoken`
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -59,6 +63,11 @@ pub enum Command {
     Hold(Duration),
     /// Handle results until the code scanner has read this many codes in all.
     WaitScans(u64),
+    /// A key on the keyboard or tactile keypad (its Slint key text).
+    Key(String),
+    /// Print, one `spoken: TEXT` line each, what voice guidance said since the
+    /// last `spoken`.
+    Spoken,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +163,12 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
                     .parse()
                     .map_err(|_| bad(format!("bad number of seconds {seconds:?}")))?,
             )),
+            ["key", name] => Command::Key(
+                crate::ui_bridge::keys::key_text(name)
+                    .ok_or_else(|| bad(format!("unknown key {name:?}")))?
+                    .to_string(),
+            ),
+            ["spoken"] => Command::Spoken,
             ["wait-scans", count] => Command::WaitScans(
                 count
                     .parse()
@@ -259,6 +274,21 @@ pub fn run(
                 // A test reading the pipe may be gone; the script goes on regardless.
                 let _ = writeln!(out, "mark {word}").and_then(|()| out.flush());
             }
+            Command::Key(text) => {
+                app.drain();
+                window.key(text.as_str().into());
+                app.drain();
+            }
+            Command::Spoken => {
+                app.drain();
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                for text in app.take_spoken() {
+                    // A test reading the pipe may be gone; the script goes on regardless.
+                    let _ = writeln!(out, "spoken: {}", text.replace('\n', " "));
+                }
+                let _ = out.flush();
+            }
             Command::WaitScans(count) => app
                 .wait_for_scans(*count, DEFAULT_WAIT)
                 .map_err(|source| ScriptError::Run { line, source })?,
@@ -287,11 +317,16 @@ mod tests {
 
     #[test]
     fn parses_every_command() {
-        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\nmark here\nhold 5\ntouch 10 20.5\nwait-scans 2\n";
+        let script = "# a comment\n\ntap start\ntap language en-US # trailing\nwait services\nwait printing 90\nexpect rating\ncard insert\nadvance 1.5\nscreenshot a/b.png\ndrain-outbox\nmark here\nhold 5\ntouch 10 20.5\nwait-scans 2\nkey Down\nspoken\n";
         let commands = parse(script).expect("valid script");
         let kinds: Vec<_> = commands.iter().map(|(line, _)| *line).collect();
-        assert_eq!(kinds, vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+        assert_eq!(
+            kinds,
+            vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+        );
         assert_eq!(commands[12].1, Command::WaitScans(2));
+        assert_eq!(commands[14].1, Command::Spoken);
+        assert!(matches!(&commands[13].1, Command::Key(text) if !text.is_empty()));
         assert_eq!(commands[11].1, Command::Touch { x: 10.0, y: 20.5 });
         assert_eq!(commands[9].1, Command::Mark("here".into()));
         assert_eq!(commands[10].1, Command::Hold(Duration::from_secs(5)));

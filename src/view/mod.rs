@@ -55,6 +55,8 @@ pub struct View {
     pub screen: Screen,
     pub locale: Locale,
     pub elderly: bool,
+    /// Voice guidance is on for this visit.
+    pub voice: bool,
     /// The station as its configuration bundle names and colours it.
     pub branding: BrandingView,
     /// The screen offers a card control of its own (demonstrations).
@@ -187,6 +189,7 @@ impl View {
             screen,
             locale,
             elderly: false,
+            voice: false,
             branding: BrandingView::default(),
             on_screen_card: false,
             scanner_ready: false,
@@ -229,11 +232,39 @@ impl View {
     }
 }
 
-/// What a touch on the window means.
+/// What a touch or a key on the window means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
     Ui(UiAction),
     /// The on-screen card control (demonstrations): a card goes into the
     /// configured virtual reader.
     InsertOnScreenCard,
+    /// A request to the voice guidance (when voice is on).
+    Voice(VoiceCommand),
+    /// Keyboard focus moved to the element with this label (spoken when voice
+    /// is on).
+    Focused(String),
+}
+
+/// What a resident may ask of the voice guidance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoiceCommand {
+    Repeat,
+    Slower,
+    Faster,
+    Louder,
+    Softer,
+}
+
+impl VoiceCommand {
+    pub fn from_id(id: &str) -> Option<VoiceCommand> {
+        Some(match id {
+            "repeat" => VoiceCommand::Repeat,
+            "slower" => VoiceCommand::Slower,
+            "faster" => VoiceCommand::Faster,
+            "louder" => VoiceCommand::Louder,
+            "softer" => VoiceCommand::Softer,
+            _ => return None,
+        })
+    }
 }

@@ -98,6 +98,9 @@ pub struct TimeoutSettings {
     pub goodbye_secs: u32,
     /// Maintenance mode without a touch for this long returns to attract.
     pub maintenance_idle_secs: u32,
+    /// Elderly and voice modes multiply the idle timeout by this (reading large
+    /// type and listening to a screen take longer).
+    pub assisted_idle_factor: u32,
 }
 
 impl Default for TimeoutSettings {
@@ -106,6 +109,7 @@ impl Default for TimeoutSettings {
             idle_warning_secs: 20,
             goodbye_secs: 8,
             maintenance_idle_secs: 300,
+            assisted_idle_factor: 2,
         }
     }
 }
@@ -248,6 +252,11 @@ impl ConfigBundle {
         if !(1..=120).contains(&t.goodbye_secs) {
             return Err(schema_error("timeouts.goodbye_secs must be within 1..=120"));
         }
+        if !(1..=5).contains(&t.assisted_idle_factor) {
+            return Err(schema_error(
+                "timeouts.assisted_idle_factor must be within 1..=5",
+            ));
+        }
         if !(30..=3600).contains(&t.maintenance_idle_secs) {
             return Err(schema_error(
                 "timeouts.maintenance_idle_secs must be within 30..=3600",
@@ -341,12 +350,12 @@ impl ConfigBundle {
     }
 
     /// The resident session's timeouts under this bundle.
-    pub fn session_timeouts(&self, base: crate::session::Timeouts) -> crate::session::Timeouts {
+    pub fn session_timeouts(&self) -> crate::session::Timeouts {
         crate::session::Timeouts {
             idle: u64::from(self.idle_timeout_secs) * 1000,
             idle_warning: u64::from(self.timeouts.idle_warning_secs) * 1000,
             goodbye: u64::from(self.timeouts.goodbye_secs) * 1000,
-            ..base
+            elderly_factor: u64::from(self.timeouts.assisted_idle_factor),
         }
     }
 
