@@ -81,6 +81,7 @@ voice-toggle = Voice
 voice-toggle-on = Turn voice guidance on
 voice-toggle-off = Turn voice guidance off
 error-retry = Try again
+error-code-label = Verification code
 
 idle-title = Are you still there?
 idle-countdown = Returning to the start in { $seconds } seconds; your information will be cleared

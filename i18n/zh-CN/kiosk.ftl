@@ -81,6 +81,7 @@ voice-toggle = 语音
 voice-toggle-on = 打开语音引导
 voice-toggle-off = 关闭语音引导
 error-retry = 重试
+error-code-label = 验证码
 
 idle-title = 您还在吗？
 idle-countdown = { $seconds } 秒后将返回首页并清除您的信息

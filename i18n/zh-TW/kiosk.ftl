@@ -81,6 +81,7 @@ voice-toggle = 語音
 voice-toggle-on = 開啟語音引導
 voice-toggle-off = 關閉語音引導
 error-retry = 重試
+error-code-label = 驗證碼
 
 idle-title = 您還在嗎？
 idle-countdown = { $seconds } 秒後將返回首頁並清除您的資料

@@ -24,8 +24,8 @@ use crate::kiosk::documents::ReadyDocument;
 use estation_drivers::scanner::ScanEvent;
 
 use crate::session::{
-    Effect, Event, Fault, FlowKind, IdentifiedBy, KioskTraits, Millis, PeriodChoice, ProgressQuery,
-    Screen, ServiceEntry, Session, SubmissionState, Timeouts, UiAction,
+    DocKind, Effect, Event, Fault, FlowKind, IdentifiedBy, KioskTraits, Millis, PeriodChoice,
+    ProgressQuery, Screen, ServiceEntry, Session, SubmissionState, Timeouts, UiAction,
 };
 use crate::speech::{SpeechEngine, VoiceGuide};
 use crate::view::{
@@ -835,7 +835,14 @@ impl Kiosk {
         view.reasons = session.reasons().to_vec();
         if let Some(fault) = session.fault() {
             view.error_key = fault.message_key.to_owned();
+            if fault.message_key.starts_with("print-error")
+                && let Some(document) = session.document()
+            {
+                view.error_code = document.verification_code.clone();
+                view.error_can_phone = document.kind == DocKind::Certificate;
+            }
         }
+        view.card_reminder = session.identified_by() == Some(IdentifiedBy::Card);
         view.countdown = session.idle_countdown(now);
         view.technician = session.technician().unwrap_or_default().to_owned();
         if let Some(fault) = session.login_fault() {

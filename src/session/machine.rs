@@ -467,6 +467,18 @@ impl Session {
                     self.go(Screen::PhoneLink, now);
                 }
             }
+            // The paper did not come out: the certificate can still go to the phone.
+            (Screen::Error, A::ShowPhoneLink)
+                if self.resume == Screen::Preview(DocKind::Certificate) =>
+            {
+                if let Some(document) = &self.document {
+                    effects.push(Effect::RequestPhoneLink {
+                        document_id: document.document_id.clone(),
+                    });
+                    self.fault = None;
+                    self.go(Screen::PhoneLink, now);
+                }
+            }
             (Screen::PhoneLink, A::ClosePhoneLink | A::Back) => {
                 let back = self.document_screen();
                 self.go(back, now);

@@ -538,6 +538,26 @@ fn paper_out_keeps_the_certificate_and_retry_returns_to_preview() {
 }
 
 #[test]
+fn after_paper_out_the_certificate_can_still_go_to_the_phone() {
+    let mut s = at_preview();
+    ui(&mut s, UiAction::Print, 8);
+    s.handle(
+        Event::PrintFinished(Err(Fault::new("print-error-paper-out", "paper end"))),
+        9,
+    );
+    let effects = ui(&mut s, UiAction::ShowPhoneLink, 10);
+    assert_eq!(s.screen(), Screen::PhoneLink);
+    assert!(
+        matches!(&effects[..], [Effect::RequestPhoneLink { document_id }] if document_id == "cert-1")
+    );
+    // Done with the phone: back to the certificate, which can be printed again.
+    ui(&mut s, UiAction::ClosePhoneLink, 11);
+    assert_eq!(s.screen(), Screen::Preview(DocKind::Certificate));
+    // A card holder is reminded of the card.
+    assert_eq!(s.identified_by(), Some(IdentifiedBy::Card));
+}
+
+#[test]
 fn idle_timeout_counts_down_then_returns_to_attract_and_wipes() {
     let timeouts = Timeouts::default();
     let mut s = at_preview();

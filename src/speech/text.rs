@@ -120,6 +120,13 @@ pub fn screen_phrases(view: &View, tr: &Translator) -> Vec<String> {
         Screen::Error => {
             say.key(&view.error_key);
             say.key(&format!("{}.action", view.error_key));
+            if !view.error_code.is_empty() {
+                let code = spell(&view.error_code, say.locale);
+                say.with("preview-code-certificate", &[("code", code.into())]);
+            }
+            if view.card_reminder && !view.error_code.is_empty() {
+                say.key("goodbye-card-reminder");
+            }
             say.help_phone(view);
         }
         Screen::MaintenanceLogin => {

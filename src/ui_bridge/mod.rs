@@ -162,6 +162,9 @@ pub fn present(ui: &AppWindow, view: &View) {
     ui.set_verification_code(view.verification_code.as_str().into());
     ui.set_rated(view.rated);
     ui.set_error_key(view.error_key.as_str().into());
+    ui.set_error_code(view.error_code.as_str().into());
+    ui.set_error_can_phone(view.error_can_phone);
+    ui.set_card_reminder(view.card_reminder);
     ui.set_countdown(view.countdown.map_or(-1, |s| s.min(i32::MAX as u64) as i32));
     PRESENTED.with(|presented| {
         let mut presented = presented.borrow_mut();

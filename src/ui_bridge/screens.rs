@@ -232,7 +232,13 @@ pub fn sample_view(
         // A kiosk with a code scanner, the usual fitting.
         Screen::InsertCard | Screen::ProgressChoice => view.scanner_ready = true,
         Screen::Goodbye => view.rated = true,
-        Screen::Error => view.error_key = "print-error-paper-out".into(),
+        // The paper ran out after the certificate was issued to a card holder.
+        Screen::Error => {
+            view.error_key = "print-error-paper-out".into();
+            view.error_code = sample_document().verification_code;
+            view.error_can_phone = true;
+            view.card_reminder = true;
+        }
         _ => {}
     }
     view

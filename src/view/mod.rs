@@ -82,6 +82,13 @@ pub struct View {
     pub document: Option<DocumentFacts>,
     pub rated: bool,
     pub error_key: String,
+    /// After a failed print: the issued document's verification code, to print
+    /// or check it elsewhere (empty otherwise).
+    pub error_code: String,
+    /// After a failed print of a certificate: it can still go to the phone.
+    pub error_can_phone: bool,
+    /// The resident identified with a card that is still to be taken.
+    pub card_reminder: bool,
     pub countdown: Option<u64>,
     pub keypad_text: String,
     pub keypad_letters: bool,
@@ -209,6 +216,9 @@ impl View {
             document: None,
             rated: false,
             error_key: "error-generic".into(),
+            error_code: String::new(),
+            error_can_phone: false,
+            card_reminder: false,
             countdown: None,
             keypad_text: String::new(),
             keypad_letters: false,
