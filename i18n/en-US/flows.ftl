@@ -4,8 +4,8 @@
 keypad-empty = Type with the keys below
 keypad-clear = Clear
 keypad-application-number-title = Enter the application number
-keypad-application-number-hint = It is on your receipt: two letters, then digits
-keypad-application-number-invalid = Not complete: two letters first, 8 to 20 characters in all
+keypad-application-number-hint = It is on your receipt: two letters, then 13 digits
+keypad-application-number-invalid = Not complete: two letters, then 13 digits (15 in all)
 keypad-exporter-code-title = Enter the exporter code
 keypad-exporter-code-hint = The 10-character customs code, or the 18-character credit code
 keypad-exporter-code-invalid = The code has 10 or 18 characters
@@ -16,8 +16,9 @@ keypad-room-number-title = Enter the room number
 keypad-room-number-hint = Digits only, for example 501
 keypad-room-number-invalid = Enter 1 to 4 digits, not starting with 0
 keypad-phone-title = Enter your mobile number
-keypad-phone-hint = We send progress updates to it
+keypad-phone-hint = 11 digits; we send progress updates to it
 keypad-phone-invalid = Enter an 11-digit mobile number starting with 1
+keypad-count = { $count } entered
 
 choose-period-title = Which period should the certificate cover?
 choose-period-hint = It lists your contributions month by month

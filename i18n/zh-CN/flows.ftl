@@ -4,8 +4,8 @@
 keypad-empty = 请用下方按键输入
 keypad-clear = 清空
 keypad-application-number-title = 请输入申请编号
-keypad-application-number-hint = 编号在受理回执上，由两个字母和数字组成
-keypad-application-number-invalid = 编号不完整：应以两个字母开头，共 8 到 20 位
+keypad-application-number-hint = 编号在受理回执上：两个字母加 13 位数字
+keypad-application-number-invalid = 编号不完整：两个字母开头，共 15 位
 keypad-exporter-code-title = 请输入出口商代码
 keypad-exporter-code-hint = 海关备案的 10 位企业代码，或 18 位统一社会信用代码
 keypad-exporter-code-invalid = 代码应为 10 位或 18 位
@@ -16,8 +16,9 @@ keypad-room-number-title = 请输入房间号
 keypad-room-number-hint = 只填数字，例如 501
 keypad-room-number-invalid = 请输入 1 到 4 位数字，不以 0 开头
 keypad-phone-title = 请输入手机号码
-keypad-phone-hint = 用于办理进度通知
+keypad-phone-hint = 11 位手机号码，用于办理进度通知
 keypad-phone-invalid = 请输入以 1 开头的 11 位手机号码
+keypad-count = 已输入 { $count } 位
 
 choose-period-title = 请选择证明的时间范围
 choose-period-hint = 证明将列出该期间每月的缴费记录

@@ -4,8 +4,8 @@
 keypad-empty = 請用下方按鍵輸入
 keypad-clear = 清空
 keypad-application-number-title = 請輸入申請編號
-keypad-application-number-hint = 編號在受理回執上，由兩個字母和數字組成
-keypad-application-number-invalid = 編號不完整：應以兩個字母開頭，共 8 到 20 位
+keypad-application-number-hint = 編號在受理回執上：兩個字母加 13 位數字
+keypad-application-number-invalid = 編號不完整：兩個字母開頭，共 15 位
 keypad-exporter-code-title = 請輸入出口商代碼
 keypad-exporter-code-hint = 海關備案的 10 位企業代碼，或 18 位統一社會信用代碼
 keypad-exporter-code-invalid = 代碼應為 10 位或 18 位
@@ -16,8 +16,9 @@ keypad-room-number-title = 請輸入房間號
 keypad-room-number-hint = 只填數字，例如 501
 keypad-room-number-invalid = 請輸入 1 到 4 位數字，不以 0 開頭
 keypad-phone-title = 請輸入手機號碼
-keypad-phone-hint = 用於辦理進度通知
+keypad-phone-hint = 11 位手機號碼，用於辦理進度通知
 keypad-phone-invalid = 請輸入以 1 開頭的 11 位手機號碼
+keypad-count = 已輸入 { $count } 位
 
 choose-period-title = 請選擇證明的時間範圍
 choose-period-hint = 證明將列出該期間每月的繳費紀錄

@@ -795,6 +795,7 @@ impl Kiosk {
         if let Screen::Keypad(field) = session.screen() {
             view.keypad_letters = field.takes_letters();
             view.keypad_text = field.masked(session.keypad_text());
+            view.keypad_count = keypad_count(field, session.keypad_text());
             view.keypad_can_submit = field.is_valid(session.keypad_text());
         }
         view.keypad_invalid = session.keypad_invalid();
@@ -876,6 +877,14 @@ pub fn checks_view(report: &crate::ops::selftest::SelftestReport) -> Vec<crate::
 }
 
 /// The period a choice covers, as `YYYY-MM` months, relative to `today`.
+/// "7 / 11" for a field of one length; "" otherwise.
+pub fn keypad_count(field: crate::session::KeypadField, typed: &str) -> String {
+    field
+        .needed()
+        .map(|needed| format!("{} / {needed}", typed.chars().count()))
+        .unwrap_or_default()
+}
+
 pub fn period_range(choice: PeriodChoice, today: OffsetDateTime) -> wire::Period {
     let (year, month) = (today.year(), i32::from(u8::from(today.month())));
     // Months are counted as year * 12 + (month - 1).

@@ -3,7 +3,7 @@
 /// A value typed on the keypad. Each has its own screen (`keypad-…`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeypadField {
-    /// Application numbers: two letters and digits, e.g. `SQ2025060100012`.
+    /// Application numbers: two letters and 13 digits, e.g. `SQ2025060100012`.
     ApplicationNumber,
     /// Customs exporter code: 10 letters or digits (or an 18-character credit code).
     ExporterCode,
@@ -34,7 +34,7 @@ impl KeypadField {
 
     pub fn max_len(self) -> usize {
         match self {
-            KeypadField::ApplicationNumber => 20,
+            KeypadField::ApplicationNumber => 15,
             KeypadField::ExporterCode => 18,
             KeypadField::HouseNumber | KeypadField::RoomNumber => 4,
             KeypadField::Phone => 11,
@@ -52,8 +52,9 @@ impl KeypadField {
         all_accepted
             && match self {
                 KeypadField::ApplicationNumber => {
-                    (8..=self.max_len()).contains(&len)
+                    len == self.max_len()
                         && value.chars().take(2).all(|c| c.is_ascii_uppercase())
+                        && value.chars().skip(2).all(|c| c.is_ascii_digit())
                 }
                 KeypadField::ExporterCode => len == 10 || len == 18,
                 KeypadField::HouseNumber | KeypadField::RoomNumber => {
@@ -67,6 +68,15 @@ impl KeypadField {
                         && !value.starts_with("12")
                 }
             }
+    }
+
+    /// How many characters a complete value has, when that is one number (the
+    /// screen counts towards it); `None` for fields of several lengths.
+    pub fn needed(self) -> Option<usize> {
+        match self {
+            KeypadField::ApplicationNumber | KeypadField::Phone => Some(self.max_len()),
+            KeypadField::ExporterCode | KeypadField::HouseNumber | KeypadField::RoomNumber => None,
+        }
     }
 
     /// The value grouped for reading aloud and checking: `SQ20 2506 0100 012`,
@@ -110,6 +120,14 @@ mod tests {
             "needs its letters"
         );
         assert!(!F::ApplicationNumber.is_valid("SQ12"), "too short");
+        assert!(
+            !F::ApplicationNumber.is_valid("SQ20250601000"),
+            "two digits short"
+        );
+        assert!(
+            !F::ApplicationNumber.is_valid("SQ20250601000AB"),
+            "letters after the first two"
+        );
         assert!(F::ExporterCode.is_valid("3301960001"));
         assert!(!F::ExporterCode.is_valid("330196000"));
         assert!(F::Phone.is_valid("13800138000"));

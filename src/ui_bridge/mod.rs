@@ -187,6 +187,7 @@ pub fn present(ui: &AppWindow, view: &View) {
         }
     });
     ui.set_keypad_text(view.keypad_text.as_str().into());
+    ui.set_keypad_count(view.keypad_count.as_str().into());
     ui.set_keypad_letters(view.keypad_letters);
     ui.set_keypad_invalid(view.keypad_invalid);
     ui.set_keypad_can_submit(view.keypad_can_submit);

@@ -153,6 +153,7 @@ pub fn sample_view(
             };
             view.keypad_letters = field.takes_letters();
             view.keypad_text = field.masked(sample);
+            view.keypad_count = crate::kiosk::keypad_count(field, sample);
             view.keypad_can_submit = field.is_valid(sample);
         }
         Screen::ProgressList => {

@@ -91,6 +91,9 @@ pub struct View {
     pub card_reminder: bool,
     pub countdown: Option<u64>,
     pub keypad_text: String,
+    /// "7 / 11": characters typed of the length the field needs; "" when the
+    /// field has several lengths.
+    pub keypad_count: String,
     pub keypad_letters: bool,
     pub keypad_invalid: bool,
     pub keypad_can_submit: bool,
@@ -221,6 +224,7 @@ impl View {
             card_reminder: false,
             countdown: None,
             keypad_text: String::new(),
+            keypad_count: String::new(),
             keypad_letters: false,
             keypad_invalid: false,
             keypad_can_submit: false,
