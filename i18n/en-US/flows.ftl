@@ -59,7 +59,7 @@ submission-privacy = Your details are used for this notice only; this kiosk does
 submission-next = Next
 submission-submit = Submit
 submitting-title = Submitting
-submitting-hint = Your notice is saved on this kiosk and being sent
+submitting-hint = Your notice is saved on this kiosk and being sent; usually a few seconds
 
 receipt-title = Change of address: receipt
 receipt-title-refused = Change of address: not accepted
@@ -97,12 +97,12 @@ flow-finish = Finish
 
 fetching-origin-form-title = Looking up the certificate of origin
 fetching-progress-title = Looking up the progress
-fetching-hint = Asking the government service platform, one moment
+fetching-hint = Asking the government service platform; usually under half a minute
 
 phone-link-title = Scan to open the certificate on your phone
 phone-link-hint = Use your phone's camera or WeChat "Scan"
 phone-link-expiry = The link works for 10 minutes and opens only this certificate.
-phone-link-close = Back
+phone-link-close = Done
 
 origin-unsupported-title = This kiosk cannot print certificates of origin
 origin-unsupported-action = Certificates of origin need an A4-wide printer. Print it at a kiosk with an A4 printer or at a service window; it is approved, there is no need to apply again.

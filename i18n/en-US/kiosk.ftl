@@ -35,7 +35,7 @@ identify-card-hint = Chip facing up, into card reader 1. Leave it in until you a
 identify-phone-title = No card with you? Scan your phone
 identify-phone-hint = Open the identity code in your electronic social security card or government services app, and hold the phone screen down about 10 cm above scanner window 2 until it beeps.
 checking-code-title = Checking your code
-checking-code-hint = Please wait a moment
+checking-code-hint = Usually a few seconds
 goodbye-phone-reminder = Remember to take your phone and belongings
 demo-only = Demo mode only
 
@@ -47,11 +47,11 @@ keypad-delete = Delete
 keypad-ok = OK
 
 reading-card-title = Reading your card
-reading-card-hint = Please leave the card in the reader
+reading-card-hint = Please leave the card in; usually a few seconds
 issuing-title = Issuing your certificate
-issuing-hint = Asking the government service platform, one moment
+issuing-hint = Asking the government service platform; usually under half a minute
 printing-title = Printing
-printing-hint = One moment, please stay until printing is done
+printing-hint = Please stay until it is done; about half a minute
 
 preview-title = Check your certificate
 preview-hint = If everything is right, touch "Print" below

@@ -59,7 +59,7 @@ submission-privacy = 提交后，您的信息仅用于本次申报，本机不�
 submission-next = 下一步
 submission-submit = 提交
 submitting-title = 正在提交
-submitting-hint = 申报已保存在本机，正在发送
+submitting-hint = 申报已保存在本机，正在发送，通常几秒钟
 
 receipt-title = 户籍地址变更申报回执
 receipt-title-refused = 户籍地址变更申报：未受理
@@ -97,12 +97,12 @@ flow-finish = 完成
 
 fetching-origin-form-title = 正在查询原产地证书
 fetching-progress-title = 正在查询办件进度
-fetching-hint = 正在向政务服务平台查询，请稍候
+fetching-hint = 正在向政务服务平台查询，通常不超过半分钟
 
 phone-link-title = 用手机扫码查看证明
 phone-link-hint = 打开手机相机或微信“扫一扫”
 phone-link-expiry = 链接 10 分钟内有效，只能查看这一份证明。
-phone-link-close = 返回
+phone-link-close = 完成
 
 origin-unsupported-title = 本机无法打印原产地证书
 origin-unsupported-action = 原产地证书需要 A4 宽幅打印机。请到配有 A4 打印机的自助终端或窗口打印，证书已审核通过，无需重新申请。

@@ -35,7 +35,7 @@ identify-card-hint = 芯片朝上，插入 1 号读卡器，办理完成前请�
 identify-phone-title = 没带卡？扫手机身份码
 identify-phone-hint = 打开电子社保卡或政务服务 App 的身份码，屏幕朝下，放在 2 号扫码窗口上方约 10 厘米处，听到提示音即可。
 checking-code-title = 正在核验身份码
-checking-code-hint = 请稍候，马上就好
+checking-code-hint = 请稍候，通常几秒钟
 goodbye-phone-reminder = 请带好您的手机和随身物品
 demo-only = 仅演示模式
 
@@ -47,11 +47,11 @@ keypad-delete = 删除
 keypad-ok = 确定
 
 reading-card-title = 正在读卡
-reading-card-hint = 请不要拔出卡片
+reading-card-hint = 请不要拔出卡片，通常几秒钟
 issuing-title = 正在开具证明
-issuing-hint = 正在向政务服务平台申请，请稍候
+issuing-hint = 正在向政务服务平台申请，通常不超过半分钟
 printing-title = 正在打印
-printing-hint = 请稍候，打印完成前请不要离开
+printing-hint = 打印完成前请不要离开，约需半分钟
 
 preview-title = 请核对证明内容
 preview-hint = 确认无误后点击下方“打印”

@@ -59,7 +59,7 @@ submission-privacy = 送出後，您的資料僅用於本次申報，本機不�
 submission-next = 下一步
 submission-submit = 送出
 submitting-title = 正在送出
-submitting-hint = 申報已保存在本機，正在傳送
+submitting-hint = 申報已保存在本機，正在傳送，通常幾秒鐘
 
 receipt-title = 戶籍地址變更申報回執
 receipt-title-refused = 戶籍地址變更申報：未受理
@@ -97,12 +97,12 @@ flow-finish = 完成
 
 fetching-origin-form-title = 正在查詢原產地證書
 fetching-progress-title = 正在查詢辦件進度
-fetching-hint = 正在向政務服務平台查詢，請稍候
+fetching-hint = 正在向政務服務平台查詢，通常不超過半分鐘
 
 phone-link-title = 用手機掃碼查看證明
 phone-link-hint = 打開手機相機或微信「掃一掃」
 phone-link-expiry = 連結 10 分鐘內有效，只能查看這一份證明。
-phone-link-close = 返回
+phone-link-close = 完成
 
 origin-unsupported-title = 本機無法列印原產地證書
 origin-unsupported-action = 原產地證書需要 A4 寬幅印表機。請到配有 A4 印表機的自助終端或窗口列印，證書已審核通過，無需重新申請。

@@ -35,7 +35,7 @@ identify-card-hint = 晶片朝上，插入 1 號讀卡機，辦理完成前請�
 identify-phone-title = 沒帶卡？掃手機身分碼
 identify-phone-hint = 打開電子社保卡或政務服務 App 的身分碼，螢幕朝下，放在 2 號掃碼窗口上方約 10 公分處，聽到提示音即可。
 checking-code-title = 正在核驗身分碼
-checking-code-hint = 請稍候，馬上就好
+checking-code-hint = 請稍候，通常幾秒鐘
 goodbye-phone-reminder = 請帶好您的手機和隨身物品
 demo-only = 僅示範模式
 
@@ -47,11 +47,11 @@ keypad-delete = 刪除
 keypad-ok = 確定
 
 reading-card-title = 正在讀卡
-reading-card-hint = 請不要拔出卡片
+reading-card-hint = 請不要拔出卡片，通常幾秒鐘
 issuing-title = 正在開立證明
-issuing-hint = 正在向政務服務平台申請，請稍候
+issuing-hint = 正在向政務服務平台申請，通常不超過半分鐘
 printing-title = 正在列印
-printing-hint = 請稍候，列印完成前請不要離開
+printing-hint = 列印完成前請不要離開，約需半分鐘
 
 preview-title = 請核對證明內容
 preview-hint = 確認無誤後點擊下方「列印」
