@@ -5,7 +5,7 @@
 pub mod backend;
 pub mod documents;
 pub mod printer;
-mod receipt;
+pub mod receipt;
 
 pub use receipt::{ReceiptLabels, receipt_document};
 

@@ -15,7 +15,53 @@ pub struct Samples {
     catalogue: wire::Catalogue,
     certificate: Option<Arc<image::GrayImage>>,
     origin_form: Option<Arc<image::GrayImage>>,
-    receipt: Option<Arc<image::GrayImage>>,
+    progress: Option<Arc<image::GrayImage>>,
+    /// The kiosk's own receipt of the sample address change, per language.
+    receipts: Vec<(Locale, Arc<image::GrayImage>, String)>,
+}
+
+/// The sample address change, as the submission screens show it.
+fn sample_form() -> AddressChangeForm {
+    AddressChangeForm {
+        district: Some(0),
+        house: "90".into(),
+        room: "501".into(),
+        phone: "13800138000".into(),
+    }
+}
+
+/// The progress of the first demo application, as the central service prints it:
+/// the application number is the document's reference.
+pub fn sample_progress() -> wire::PrintableDocument {
+    let field = |label: &str, value: &str| wire::Field {
+        label: label.into(),
+        value: value.into(),
+    };
+    wire::PrintableDocument {
+        title: "办件进度".into(),
+        subtitle: Some("居住地址变更申报".into()),
+        issuer: "示范市政务服务中心".into(),
+        fields: vec![
+            field("申请号", "SQ2025060100012"),
+            field("申请人", "张*"),
+            field("当前状态", "审核中"),
+            field("预计办结", "2026-11-27"),
+        ],
+        table: Some(wire::Table {
+            caption: Some("办理环节".into()),
+            headers: vec!["环节".into(), "状态".into(), "日期".into()],
+            rows: vec![
+                vec!["受理".into(), "已完成".into(), "2026-11-24".into()],
+                vec!["审核".into(), "进行中".into(), "—".into()],
+                vec!["办结".into(), "未开始".into(), "—".into()],
+            ],
+        }),
+        notes: vec!["本单仅供查询，不作为办理结果证明。".into()],
+        verification_code: "SQ2025060100012".into(),
+        verification_label: "申请号".into(),
+        qr_payload: "SQ2025060100012".into(),
+        issued_at: "2026-11-24 02:00".into(),
+    }
 }
 
 fn preview(document: &print::Document, width: u32) -> Option<Arc<image::GrayImage>> {
@@ -39,15 +85,41 @@ impl Samples {
             &print::layouts::origin_form(&print::samples::rcep_origin_form()),
             print::WIDTH_A4,
         );
-        let receipt = preview(
-            &print::layouts::submission_receipt(&print::samples::submission_receipt()),
+        let progress = preview(
+            &crate::kiosk::backend::certificate_document(&sample_progress()),
             print::WIDTH_80MM,
         );
+        // The receipt of an address change accepted just now, as this kiosk
+        // prints it in each language.
+        let mut receipts = Vec::new();
+        if let Ok(translator) = Translator::new() {
+            let translator = Arc::new(translator);
+            let submitted = crate::kiosk::backend::Submitted {
+                reference: "K7Q2-M9XD".into(),
+                outcome: crate::kiosk::backend::SubmissionOutcome::Accepted {
+                    receipt_number: "SQ2026112400001".into(),
+                },
+                received_at: time::macros::datetime!(2026-11-24 02:00 +08:00),
+            };
+            for locale in Locale::ALL {
+                let labels = crate::kiosk::receipt::ReceiptLabels::new(&translator, locale);
+                let (summary, document) = crate::kiosk::receipt::receipt_document(
+                    &labels,
+                    &submitted,
+                    &sample_form(),
+                    time::macros::offset!(+8),
+                );
+                if let Some(image) = preview(&document, print::WIDTH_80MM) {
+                    receipts.push((locale, image, summary.verification_code));
+                }
+            }
+        }
         Self {
             catalogue,
             certificate,
             origin_form,
-            receipt,
+            progress,
+            receipts,
         }
     }
 }
@@ -130,12 +202,7 @@ pub fn sample_view(
     {
         view.service_name = service.name.get(locale.tag()).to_owned();
     }
-    let form = AddressChangeForm {
-        district: Some(0),
-        house: "90".into(),
-        room: "501".into(),
-        phone: "13800138000".into(),
-    };
+    let form = sample_form();
     match screen {
         Screen::PinEntry => {
             view.pin_length = 3;
@@ -169,12 +236,18 @@ pub fn sample_view(
         Screen::SubmissionDistrict => view.form = FormView::from_form(&form),
         Screen::Printing => view.print_percent = 60,
         Screen::Preview(kind) => {
+            let receipt = samples.receipts.iter().find(|(l, _, _)| *l == locale);
             view.preview = match kind {
                 DocKind::OriginForm => samples.origin_form.clone(),
-                DocKind::Receipt => samples.receipt.clone(),
-                DocKind::Certificate | DocKind::Progress => samples.certificate.clone(),
+                DocKind::Receipt => receipt.map(|(_, image, _)| image.clone()),
+                DocKind::Progress => samples.progress.clone(),
+                DocKind::Certificate => samples.certificate.clone(),
             };
-            view.verification_code = sample_document().verification_code;
+            view.verification_code = match kind {
+                DocKind::Progress => sample_progress().verification_code,
+                DocKind::Receipt => receipt.map(|(_, _, code)| code.clone()).unwrap_or_default(),
+                DocKind::Certificate | DocKind::OriginForm => sample_document().verification_code,
+            };
             if matches!(kind, DocKind::Certificate | DocKind::Progress) {
                 view.document = Some(DocumentFacts::of(
                     &crate::kiosk::backend::certificate_document(&sample_document()),
