@@ -44,7 +44,7 @@ progress-list-hint = These are the applications in your name
 
 submission-form-title = Change of registered address
 submission-form-hint = Touch each line to fill it in, then "Next"
-submission-confirm-title = Check your notice
+submission-confirm-title = Check your details before sending
 submission-confirm-hint = If everything is right, touch "Submit"
 submission-district-title = Choose the street of your new address
 submission-district-hint = Not in the list? Please visit a service window during office hours
@@ -84,7 +84,7 @@ preview-title-certificate = Check your certificate
 preview-hint-certificate = If everything is right, touch "Print"
 preview-code-certificate = Verification code: { $code }
 preview-title-origin-form = Check the certificate of origin
-preview-hint-origin-form = It prints on A4-wide paper
+preview-hint-origin-form = It prints on A4 paper
 preview-code-origin-form = Certificate number: { $code }
 preview-title-progress = Application progress
 preview-hint-progress = Print it to keep, or finish
@@ -105,7 +105,7 @@ phone-link-expiry = The link works for 10 minutes and opens only this certificat
 phone-link-close = Done
 
 origin-unsupported-title = This kiosk cannot print certificates of origin
-origin-unsupported-action = Certificates of origin need an A4-wide printer. Print it at a kiosk with an A4 printer or at a service window; it is approved, there is no need to apply again.
+origin-unsupported-action = Certificates of origin need an A4 printer. Print it at a kiosk with an A4 printer or at a service window; it is approved, there is no need to apply again.
 origin-unsupported-number = Application number: { $number }
 
 rating-reasons-title = What could be better?

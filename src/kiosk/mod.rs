@@ -924,6 +924,34 @@ pub fn supported_open_services(catalogue: &wire::Catalogue) -> Vec<ServiceEntry>
         .collect()
 }
 
+/// Gives every listed service its badge letter: the first letter of one of its
+/// words that no service before it has ("C" for "Certificate of origin" after
+/// "Change of address" would be two Cs, so it gets "O"), else its first letter.
+fn assign_glyphs(groups: &mut [ServiceGroupView]) {
+    let mut used: Vec<String> = Vec::new();
+    for service in groups.iter_mut().flat_map(|g| g.services.iter_mut()) {
+        let initials: Vec<String> = service
+            .name
+            .split_whitespace()
+            .filter_map(|word| word.chars().next())
+            .filter(|c| c.is_alphanumeric())
+            .map(|c| c.to_uppercase().collect())
+            .collect();
+        let first = service
+            .name
+            .chars()
+            .next()
+            .map(|c| c.to_uppercase().collect::<String>())
+            .unwrap_or_default();
+        let glyph = initials
+            .into_iter()
+            .find(|g| !used.contains(g))
+            .unwrap_or(first);
+        used.push(glyph.clone());
+        service.glyph = glyph;
+    }
+}
+
 /// Groups the offered services under their categories, in catalogue order.
 pub fn group_services(
     catalogue: &wire::Catalogue,
@@ -941,11 +969,7 @@ pub fn group_services(
                 ServiceView {
                     available: entries.iter().any(|e| e.id == s.id && e.available),
                     id: s.id.clone(),
-                    glyph: name
-                        .chars()
-                        .next()
-                        .map(|c| c.to_uppercase().collect())
-                        .unwrap_or_default(),
+                    glyph: String::new(),
                     description: s.description.get(locale.tag()).to_owned(),
                     name,
                 }
@@ -958,6 +982,7 @@ pub fn group_services(
             });
         }
     }
+    assign_glyphs(&mut groups);
     groups
 }
 
@@ -979,4 +1004,40 @@ pub fn format_date(translator: &Translator, locale: Locale, at: OffsetDateTime) 
             ("weekday", weekday.into()),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str) -> ServiceView {
+        ServiceView {
+            id: name.to_owned(),
+            name: name.to_owned(),
+            description: String::new(),
+            glyph: String::new(),
+            available: true,
+        }
+    }
+
+    #[test]
+    fn every_service_badge_differs_where_its_words_allow() {
+        let mut groups = vec![
+            ServiceGroupView {
+                title: "a".into(),
+                services: vec![service("Change of address"), service("Household proof")],
+            },
+            ServiceGroupView {
+                title: "b".into(),
+                services: vec![service("Certificate of origin"), service("社保缴费证明")],
+            },
+        ];
+        assign_glyphs(&mut groups);
+        let glyphs: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| &g.services)
+            .map(|s| s.glyph.as_str())
+            .collect();
+        assert_eq!(glyphs, ["C", "H", "O", "社"]);
+    }
 }
