@@ -10,8 +10,9 @@ attract-degraded = Some services are unavailable right now
 attract-services = Certificates · Origin forms · Application progress · Submissions
 attract-start = Touch the screen to start
 attract-start-hint = Follow the steps on screen
+attract-start-short = Start
 attract-voice = Voice guidance
-attract-voice-hint = Can't see the screen? Press here or the F2 key: every step is spoken
+attract-voice-hint = Can't see the screen? Press here or F2
 attract-languages = 简体中文 · 繁體中文 · English
 banner-degraded = Network problem: some services paused; submissions are sent later
 

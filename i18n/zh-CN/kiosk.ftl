@@ -10,8 +10,9 @@ attract-degraded = 部分服务暂不可用
 attract-services = 证明打印 · 原产地证书 · 办件查询 · 材料提交
 attract-start = 点击屏幕开始
 attract-start-hint = 按步骤提示操作即可
+attract-start-short = 开始办理
 attract-voice = 语音引导
-attract-voice-hint = 看不清屏幕？按这里或按 F2 键，每一步都有语音提示
+attract-voice-hint = 看不清屏幕？按这里或按 F2 键
 attract-languages = 简体中文 · 繁體中文 · English
 banner-degraded = 网络或设备异常：部分服务暂停，已提交的事项将自动补发
 

@@ -10,8 +10,9 @@ attract-degraded = 部分服務暫不可用
 attract-services = 證明列印 · 原產地證書 · 辦件查詢 · 材料提交
 attract-start = 點擊螢幕開始
 attract-start-hint = 依照步驟提示操作即可
+attract-start-short = 開始辦理
 attract-voice = 語音引導
-attract-voice-hint = 看不清螢幕？按這裡或按 F2 鍵，每一步都有語音提示
+attract-voice-hint = 看不清螢幕？按這裡或按 F2 鍵
 attract-languages = 简体中文 · 繁體中文 · English
 banner-degraded = 網路或設備異常：部分服務暫停，已送出的事項將自動補送
 

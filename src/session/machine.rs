@@ -371,6 +371,11 @@ impl Session {
             }
             (_, A::ToggleVoice) => self.voice = !self.voice,
             (Screen::Attract, A::Start) => self.go(Screen::Language, now),
+            // A language chosen on the attract screen: straight to the services.
+            (Screen::Attract, A::ChooseLanguage(locale)) => {
+                self.locale = locale;
+                self.open_services(now, effects);
+            }
             (Screen::Attract, A::EnterMaintenance) => {
                 self.pin_entry.clear();
                 self.login_fault = None;
