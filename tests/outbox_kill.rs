@@ -4,6 +4,7 @@
 //! The kiosk is this test binary run again as a child process, executing the
 //! ignored `kiosk_child` test.
 
+#[path = "support/central.rs"]
 mod central_support;
 
 use std::process::Stdio;

@@ -5,9 +5,10 @@
 
 #![cfg(unix)]
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+#[path = "support/pty.rs"]
+mod pty;
+
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
@@ -15,51 +16,6 @@ use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::print::{WIDTH_80MM, decode};
 
 const BIN: &str = env!("CARGO_BIN_EXE_estation");
-
-/// A scanner on the far side of a pseudo-terminal: the kiosk opens `path`, the
-/// test writes what the scanner would send into `master`.
-struct PtyScanner {
-    master: File,
-    _slave: OwnedFd,
-    path: PathBuf,
-}
-
-impl PtyScanner {
-    fn plug() -> PtyScanner {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes two descriptors it opened into the integers
-        // given; null name, termios and window size are allowed.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors were just opened by openpty and are ours.
-        let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let path = std::fs::read_link(format!("/proc/self/fd/{}", {
-            use std::os::fd::AsRawFd;
-            slave.as_raw_fd()
-        }))
-        .expect("the slave's path");
-        PtyScanner {
-            master,
-            _slave: slave,
-            path,
-        }
-    }
-
-    /// Sends one code the way a scanner in its factory setting does: then CR.
-    fn scan(&mut self, code: &str) {
-        self.master.write_all(code.as_bytes()).expect("write");
-        self.master.write_all(b"\r").expect("write");
-        self.master.flush().expect("flush");
-    }
-}
 
 /// The demo kiosk running a script, its stdout read line by line.
 struct Kiosk {
@@ -182,7 +138,7 @@ fn code_from_phone_page(central: &str, resident: usize) -> String {
 #[test]
 fn a_resident_without_a_card_gets_a_certificate_with_the_code_on_the_phone() {
     let data = tempfile::tempdir().expect("temp dir");
-    let mut scanner = PtyScanner::plug();
+    let mut scanner = pty::Pty::open();
     let mut kiosk = Kiosk::start("phone-code.script", data.path(), &scanner.path);
     let resident = &DEMO_RESIDENTS[1];
     let code = code_from_phone_page(&kiosk.central, 1);
@@ -248,7 +204,7 @@ fn a_resident_without_a_card_gets_a_certificate_with_the_code_on_the_phone() {
 #[test]
 fn used_and_forged_codes_are_refused_and_a_scan_types_nothing_into_the_keypad() {
     let data = tempfile::tempdir().expect("temp dir");
-    let mut scanner = PtyScanner::plug();
+    let mut scanner = pty::Pty::open();
     let mut kiosk = Kiosk::start("phone-code-refused.script", data.path(), &scanner.path);
     let code = code_from_phone_page(&kiosk.central, 0);
     kiosk.wait_mark("first-code");

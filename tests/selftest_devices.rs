@@ -3,6 +3,9 @@
 //! vpcd virtual reader through the machine's pcscd. Checks fail for the right
 //! reason, the JSON keeps its documented shape and the CLI's exit code follows.
 
+#[path = "support/pty.rs"]
+mod pty;
+
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -179,7 +182,7 @@ async fn a_healthy_kiosk_passes_and_prints_its_test_page() {
     ))
     .unwrap();
     // A serial code scanner: a pseudo-terminal the check opens.
-    let scanner = Pty::open();
+    let scanner = pty::Pty::open();
     let report = run_selftest(&SelftestContext {
         kiosk_id: central.kiosk_id().into(),
         printer: Some(PrinterTest {
@@ -499,40 +502,6 @@ fn the_self_test_finds_the_bundle_in_force_in_the_kiosks_data_folder() {
     assert_eq!(check.status, Status::Pass, "{check:?}");
     assert!(check.reason.contains(&format!("v{version}")), "{check:?}");
     assert_eq!(report.config_version, Some(version));
-}
-
-/// A pseudo-terminal standing for a serial code scanner.
-struct Pty {
-    _master: std::os::fd::OwnedFd,
-    _slave: std::os::fd::OwnedFd,
-    path: std::path::PathBuf,
-}
-
-impl Pty {
-    fn open() -> Pty {
-        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes two descriptors it opened into the integers given.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors were just opened by openpty and are ours.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let path = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd())).unwrap();
-        Pty {
-            _master: master,
-            _slave: slave,
-            path,
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
