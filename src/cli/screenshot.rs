@@ -19,7 +19,7 @@ pub struct ScreenshotArgs {
     #[arg(long)]
     pub list: bool,
     /// The screen to render (see --list).
-    #[arg(long, required_unless_present_any = ["list", "all"])]
+    #[arg(long, required_unless_present_any = ["list", "all", "contact_sheets"])]
     pub screen: Option<String>,
     /// zh-CN, zh-TW or en-US.
     #[arg(long, default_value = "zh-CN")]
@@ -28,12 +28,17 @@ pub struct ScreenshotArgs {
     #[arg(long)]
     pub elderly: bool,
     /// The PNG to write.
-    #[arg(long, required_unless_present_any = ["list", "all"])]
+    #[arg(long, required_unless_present_any = ["list", "all", "contact_sheets"])]
     pub out: Option<PathBuf>,
     /// Render every screen in every locale and both modes into this folder
     /// (`NAME.LOCALE[.elderly].png`).
     #[arg(long, conflicts_with_all = ["screen", "out"])]
     pub all: Option<PathBuf>,
+    /// Write a contact sheet into this folder: every screen, small, in
+    /// `--list` order, eight to a row, in `--locale` (and `--elderly`) at this
+    /// size: `sheet.WxH.LOCALE[.elderly].png`.
+    #[arg(long, conflicts_with_all = ["screen", "out", "all"])]
+    pub contact_sheets: Option<PathBuf>,
     #[arg(long, default_value_t = 1080)]
     pub width: u32,
     #[arg(long, default_value_t = 1920)]
@@ -49,6 +54,9 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
     }
     if args.width < 320 || args.height < 320 || args.width > 8192 || args.height > 8192 {
         bail!("the size must be between 320 and 8192 pixels on each side");
+    }
+    if let Some(folder) = &args.contact_sheets {
+        return contact_sheet(&args, folder);
     }
     let mut jobs = Vec::new();
     if let Some(folder) = &args.all {
@@ -104,4 +112,74 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::from(3))
     }
+}
+
+/// Thumbnails per row of a contact sheet.
+const SHEET_COLUMNS: u32 = 8;
+/// The long side of a thumbnail, in pixels.
+const THUMB_LONG_SIDE: u32 = 180;
+
+/// Every screen at the given size, small, on one sheet: a reviewer sees them all
+/// at a glance. A red frame marks a screen whose content does not fit the window.
+fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    let locale: Locale = args.locale.parse()?;
+    let window = HeadlessPlatform::install(args.width, args.height)?;
+    let translator = Arc::new(Translator::new()?);
+    let ui = AppWindow::new()?;
+    ui_bridge::install_translator(&ui, translator.clone());
+    let samples = Samples::new();
+    slint::ComponentHandle::show(&ui)?;
+    let long = args.width.max(args.height);
+    let (thumb_w, thumb_h) = (
+        args.width * THUMB_LONG_SIDE / long,
+        args.height * THUMB_LONG_SIDE / long,
+    );
+    let gap = 6;
+    let rows = (Screen::ALL.len() as u32).div_ceil(SHEET_COLUMNS);
+    let mut sheet = image::RgbImage::from_pixel(
+        SHEET_COLUMNS * (thumb_w + gap) + gap,
+        rows * (thumb_h + gap) + gap,
+        image::Rgb([200, 200, 200]),
+    );
+    for (i, screen) in Screen::ALL.iter().enumerate() {
+        let view = sample_view(&samples, &translator, *screen, locale, args.elderly);
+        ui_bridge::present(&ui, &view);
+        let shot = window
+            .render()
+            .with_context(|| format!("rendering {} ({locale})", screen.name()))?;
+        let thumb = image::imageops::resize(
+            &shot,
+            thumb_w,
+            thumb_h,
+            image::imageops::FilterType::Triangle,
+        );
+        let (col, row) = (i as u32 % SHEET_COLUMNS, i as u32 / SHEET_COLUMNS);
+        let (x, y) = (gap + col * (thumb_w + gap), gap + row * (thumb_h + gap));
+        if ui.get_layout_overflow() {
+            for dy in 0..thumb_h + 6 {
+                for dx in 0..thumb_w + 6 {
+                    if let Some(p) = sheet.get_pixel_mut_checked(
+                        (x + dx).saturating_sub(3),
+                        (y + dy).saturating_sub(3),
+                    ) {
+                        *p = image::Rgb([220, 0, 0]);
+                    }
+                }
+            }
+        }
+        image::imageops::replace(&mut sheet, &thumb, i64::from(x), i64::from(y));
+    }
+    let suffix = if args.elderly { ".elderly" } else { "" };
+    let out = folder.join(format!(
+        "sheet.{}x{}.{}{suffix}.png",
+        args.width,
+        args.height,
+        locale.tag()
+    ));
+    sheet
+        .save(&out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("{}", out.display());
+    Ok(ExitCode::SUCCESS)
 }

@@ -248,10 +248,18 @@ pub fn sample_view(
                 DocKind::Receipt => receipt.map(|(_, _, code)| code.clone()).unwrap_or_default(),
                 DocKind::Certificate | DocKind::OriginForm => sample_document().verification_code,
             };
-            if matches!(kind, DocKind::Certificate | DocKind::Progress) {
-                view.document = Some(DocumentFacts::of(
-                    &crate::kiosk::backend::certificate_document(&sample_document()),
-                ));
+            match kind {
+                DocKind::Certificate => {
+                    view.document = Some(DocumentFacts::of(
+                        &crate::kiosk::backend::certificate_document(&sample_document()),
+                    ))
+                }
+                DocKind::Progress => {
+                    view.document = Some(DocumentFacts::of(
+                        &crate::kiosk::backend::certificate_document(&sample_progress()),
+                    ))
+                }
+                DocKind::OriginForm | DocKind::Receipt => {}
             }
             if kind == DocKind::Receipt {
                 view.receipt_state = "accepted".into();
