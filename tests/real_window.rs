@@ -109,7 +109,8 @@ fn landscape_xvfb_shows_every_pixel_of_the_window_and_follows_taps() {
         Taps {
             start: (960, 540),
             first_language: (960, 520),
-            back: (480, 980),
+            // Landscape: Back is in the navigation column on the right, above Home.
+            back: (1770, 844),
         },
     );
 }
