@@ -28,7 +28,7 @@ pub struct World {
 }
 
 impl World {
-    pub async fn start(data: &Path) -> anyhow::Result<Self> {
+    pub async fn start(data: &Path, paper_width: u32) -> anyhow::Result<Self> {
         let central_dir = data.join("central");
         let central = EmbeddedCentral::start(&central_dir)
             .await
@@ -36,7 +36,7 @@ impl World {
         let link = FaultLink::start(central.local_addr())
             .await
             .context("starting the link to the central service")?;
-        let printer = Emulator::start(estation_drivers::print::WIDTH_80MM)
+        let printer = Emulator::start(paper_width)
             .context("starting the printer emulator")?;
         Ok(Self {
             token: central.kiosk_token().to_owned(),

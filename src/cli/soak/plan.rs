@@ -96,25 +96,25 @@ pub struct Visit {
     pub fault: Option<FaultKind>,
 }
 
-/// Every `FAULT_EVERY`-th visit carries a fault; the kinds come round in a seeded
-/// order, so a run of `FAULT_EVERY * 7` visits sees every kind.
-pub const FAULT_EVERY: u64 = 6;
-
+/// Every `fault_every`-th visit carries a fault; the kinds come round in a
+/// seeded order, so a run of `fault_every * 7` visits sees every kind.
 pub struct Planner {
     rng: StdRng,
     faults: Vec<FaultKind>,
+    fault_every: u64,
 }
 
 impl Planner {
-    pub fn new(seed: u64) -> Self {
+    pub fn new(seed: u64, fault_every: u64) -> Self {
         Self {
             rng: StdRng::seed_from_u64(seed),
             faults: Vec::new(),
+            fault_every: fault_every.max(1),
         }
     }
 
     pub fn next_visit(&mut self, index: u64) -> Visit {
-        let fault = if index % FAULT_EVERY == FAULT_EVERY - 1 {
+        let fault = if index % self.fault_every == self.fault_every - 1 {
             if self.faults.is_empty() {
                 self.faults = FaultKind::ALL.to_vec();
                 self.faults.shuffle(&mut self.rng);
@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_plan() {
         let plan = |seed| {
-            let mut planner = Planner::new(seed);
+            let mut planner = Planner::new(seed, 6);
             (0..200).map(|i| planner.next_visit(i)).collect::<Vec<_>>()
         };
         assert_eq!(plan(7), plan(7));
@@ -181,8 +181,8 @@ mod tests {
 
     #[test]
     fn every_fault_comes_round() {
-        let mut planner = Planner::new(1);
-        let faults: std::collections::BTreeSet<_> = (0..FAULT_EVERY * 7)
+        let mut planner = Planner::new(1, 6);
+        let faults: std::collections::BTreeSet<_> = (0..6 * 7)
             .filter_map(|i| planner.next_visit(i).fault)
             .collect();
         assert_eq!(faults.len(), FaultKind::ALL.len());

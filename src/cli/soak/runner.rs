@@ -63,6 +63,12 @@ pub struct SoakArgs {
     /// never on a machine whose pcscd others use).
     #[arg(long)]
     pub restart_pcscd: bool,
+    /// Every this many visits one carries a fault; the kinds take turns.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..))]
+    pub fault_every: u64,
+    /// The emulated printer's paper width in dots: 384 (58 mm) or 576 (80 mm).
+    #[arg(long, default_value_t = 576)]
+    pub paper_width: u32,
 }
 
 const GUARD: Duration = Duration::from_secs(60);
@@ -76,6 +82,8 @@ pub struct Report {
     pub days: u32,
     pub elapsed_s: f64,
     pub visits_per_s: f64,
+    /// Mean wall time of a visit, by flow (or by fault for fault visits).
+    pub mean_visit_ms: BTreeMap<&'static str, f64>,
     pub flows: BTreeMap<&'static str, u64>,
     pub locales: BTreeMap<&'static str, u64>,
     pub elderly: u64,
@@ -115,6 +123,9 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    if ![384, 576].contains(&args.paper_width) {
+        anyhow::bail!("--paper-width must be 384 or 576");
+    }
     let (_temporary, data) = match &args.data {
         Some(folder) => {
             std::fs::create_dir_all(folder)
@@ -138,7 +149,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     };
     let kiosk_dir = data.join("kiosk");
     std::fs::create_dir_all(&kiosk_dir)?;
-    let mut world = runtime.block_on(World::start(&data))?;
+    let mut world = runtime.block_on(World::start(&data, args.paper_width))?;
 
     let config = ClientConfig::new(&world.link.base_url(), world.kiosk_id(), world.token());
     let outbox = Arc::new(Outbox::open(&kiosk_dir.join("outbox.sqlite"))?);
@@ -151,7 +162,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     let journal_path = kiosk_dir.join("print-journal.sqlite");
     let printer = Arc::new(JournaledPrinter::open(
         &world.printer.uri(),
-        Some(estation_drivers::print::WIDTH_80MM),
+        Some(args.paper_width),
         &journal_path,
     )?);
     let backend = Arc::new(Backend {
@@ -201,6 +212,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         days: args.days,
         elapsed_s: 0.0,
         visits_per_s: 0.0,
+        mean_visit_ms: BTreeMap::new(),
         flows: BTreeMap::new(),
         locales: BTreeMap::new(),
         elderly: 0,
@@ -241,7 +253,8 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     let sample_every = (args.visits / 20).max(10);
     let mut last_prune_day = 0u64;
     let started = Instant::now();
-    let mut planner = Planner::new(args.seed);
+    let mut planner = Planner::new(args.seed, args.fault_every);
+    let mut timing: BTreeMap<&'static str, (u64, f64)> = BTreeMap::new();
     for index in 0..args.visits {
         let visit = planner.next_visit(index);
         *report.flows.entry(flow_name(visit.flow)).or_default() += 1;
@@ -257,7 +270,14 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         if let Some(fault) = visit.fault {
             *report.faults.entry(fault.name()).or_default() += 1;
         }
-        if let Err(miss) = driver.visit(&visit) {
+        let visit_started = Instant::now();
+        let outcome = driver.visit(&visit);
+        let kind = visit.fault.map_or(flow_name(visit.flow), FaultKind::name);
+        let spent = visit_started.elapsed().as_secs_f64() * 1000.0;
+        let entry = timing.entry(kind).or_insert((0u64, 0f64));
+        entry.0 += 1;
+        entry.1 += spent;
+        if let Err(miss) = outcome {
             report.mismatches.push(format!(
                 "visit {index} ({} {} {:?} fault {:?}): {miss}",
                 visit.locale,
@@ -300,6 +320,10 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     let elapsed = started.elapsed().as_secs_f64();
     report.elapsed_s = elapsed;
     report.visits_per_s = report.visits as f64 / elapsed.max(1e-9);
+    report.mean_visit_ms = timing
+        .into_iter()
+        .map(|(kind, (count, total))| (kind, (total / count.max(1) as f64).round()))
+        .collect();
 
     // Everything acknowledged must now reach the central service.
     driver.heal()?;
@@ -395,6 +419,7 @@ fn print_report(report: &Report) {
         report.visits, report.days, report.seed, report.elapsed_s, report.visits_per_s
     );
     println!("flows: {:?}", report.flows);
+    println!("mean visit ms: {:?}", report.mean_visit_ms);
     println!(
         "locales: {:?}; elderly {}; walk-aways {}",
         report.locales, report.elderly, report.walk_aways
