@@ -36,8 +36,7 @@ impl World {
         let link = FaultLink::start(central.local_addr())
             .await
             .context("starting the link to the central service")?;
-        let printer = Emulator::start(paper_width)
-            .context("starting the printer emulator")?;
+        let printer = Emulator::start(paper_width).context("starting the printer emulator")?;
         Ok(Self {
             token: central.kiosk_token().to_owned(),
             central_db: central.db_path().to_path_buf(),

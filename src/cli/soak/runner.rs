@@ -69,6 +69,10 @@ pub struct SoakArgs {
     /// The emulated printer's paper width in dots: 384 (58 mm) or 576 (80 mm).
     #[arg(long, default_value_t = 576)]
     pub paper_width: u32,
+    /// Self-check of the reconciliation: lose one acknowledged submission from
+    /// the central database before the ledgers are compared (the run must fail).
+    #[arg(long, hide = true)]
+    pub lose_a_submission: bool,
 }
 
 const GUARD: Duration = Duration::from_secs(60);
@@ -332,6 +336,14 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             "the outbox still holds {} entries after the run",
             outbox.status().borrow().backlog
         ));
+    }
+    if args.lose_a_submission {
+        let db = rusqlite::Connection::open(&driver.world.central_db)?;
+        db.busy_timeout(Duration::from_secs(5))?;
+        db.execute(
+            "DELETE FROM submissions WHERE rowid = (SELECT MIN(rowid) FROM submissions)",
+            [],
+        )?;
     }
     let told = std::mem::take(&mut driver.told);
     let printed = std::mem::take(&mut driver.printed);
