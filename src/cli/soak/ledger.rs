@@ -156,16 +156,26 @@ pub fn reconcile_printer(kiosk: &KioskLedger, printer: &PrinterLedger) -> Vec<St
     mismatches
 }
 
-/// The newest job in the print journal: id, kind, state, message key.
-pub fn newest_job(
-    journal: &rusqlite::Connection,
-) -> Result<Option<(String, String, String, Option<String>)>, rusqlite::Error> {
+/// A job as the print journal holds it.
+#[derive(Debug)]
+pub struct JournalRow {
+    pub state: String,
+    pub error_key: Option<String>,
+}
+
+/// The newest job in the print journal.
+pub fn newest_job(journal: &rusqlite::Connection) -> Result<Option<JournalRow>, rusqlite::Error> {
     use rusqlite::OptionalExtension;
     journal
         .query_row(
-            "SELECT job_id, kind, state, error_key FROM print_jobs ORDER BY rowid DESC LIMIT 1",
+            "SELECT state, error_key FROM print_jobs ORDER BY rowid DESC LIMIT 1",
             [],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            |row| {
+                Ok(JournalRow {
+                    state: row.get(0)?,
+                    error_key: row.get(1)?,
+                })
+            },
         )
         .optional()
 }

@@ -904,7 +904,7 @@ impl Driver<'_> {
     /// resident was shown.
     fn check_journal(&mut self, printed: bool) -> Result<(), Miss> {
         let newest = newest_job(self.journal).map_err(|error| error.to_string())?;
-        let Some((_, _, state, error_key)) = newest else {
+        let Some(super::ledger::JournalRow { state, error_key }) = newest else {
             return Err("the print journal is empty after a print".into());
         };
         self.journal_ledger.checked += 1;
