@@ -29,6 +29,7 @@ use crate::central_client::{CentralClient, ClientConfig};
 use crate::kiosk::backend::Backend;
 use crate::kiosk::printer::JournaledPrinter;
 use crate::kiosk::{Clock, Mailbox, ManualClock, Message};
+use crate::ops::heartbeat::{HealthBoard, spawn_board_heartbeat};
 use crate::ops::retention::{RetentionPolicy, prune};
 use crate::session::{Event, Screen, Timeouts};
 use crate::ui_bridge::app::{App, AppOptions};
@@ -76,6 +77,8 @@ pub struct SoakArgs {
 }
 
 const GUARD: Duration = Duration::from_secs(60);
+/// The soak's heartbeat interval (a kiosk's is minutes).
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 /// A slow central service: each new connection waits this long.
 const SLOW_REPLY: Duration = Duration::from_millis(1500);
 
@@ -157,11 +160,20 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
 
     let config = ClientConfig::new(&world.link.base_url(), world.kiosk_id(), world.token());
     let outbox = Arc::new(Outbox::open(&kiosk_dir.join("outbox.sqlite"))?);
-    let sender = {
+    let (sender, _heartbeat) = {
         let _guard = runtime.enter();
-        outbox
-            .clone()
-            .spawn_sender(CentralClient::new(config.clone())?)
+        (
+            outbox
+                .clone()
+                .spawn_sender(CentralClient::new(config.clone())?),
+            // Heartbeats share the outbox with residents' writes, as in a kiosk;
+            // more often here, so that a short run sends many.
+            spawn_board_heartbeat(
+                outbox.clone(),
+                HEARTBEAT_EVERY,
+                Arc::new(HealthBoard::new(None)),
+            ),
+        )
     };
     let journal_path = kiosk_dir.join("print-journal.sqlite");
     let printer = Arc::new(JournaledPrinter::open(
