@@ -154,6 +154,8 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             (Some(dir), path)
         }
     };
+    // Named now: a binary replaced on disk during a long run is still found.
+    let binary = std::env::current_exe().context("finding the estation binary")?;
     let kiosk_dir = data.join("kiosk");
     std::fs::create_dir_all(&kiosk_dir)?;
     let mut world = runtime.block_on(World::start(&data, args.paper_width))?;
@@ -386,7 +388,6 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     }
 
     if args.kill_cycles > 0 {
-        let binary = std::env::current_exe().context("finding the estation binary")?;
         match kill_and_restart(&binary, &data.join("kill"), args.kill_cycles, args.seed) {
             Ok(kill) => {
                 report.mismatches.extend(kill.mismatches.iter().cloned());
