@@ -20,6 +20,8 @@ pub const SOAK_READER: &str = "soak card reader";
 pub struct World {
     pub central: Option<EmbeddedCentral>,
     central_dir: PathBuf,
+    /// Where the central service listened last: a restart takes the same port.
+    central_addr: std::net::SocketAddr,
     token: String,
     pub central_db: PathBuf,
     pub link: FaultLink,
@@ -38,6 +40,7 @@ impl World {
             .context("starting the link to the central service")?;
         let printer = Emulator::start(paper_width).context("starting the printer emulator")?;
         Ok(Self {
+            central_addr: central.local_addr(),
             token: central.kiosk_token().to_owned(),
             central_db: central.db_path().to_path_buf(),
             central: Some(central),
@@ -76,14 +79,23 @@ impl World {
         if self.central.is_some() {
             return Ok(());
         }
-        let options = ServerOptions {
+        let options = || ServerOptions {
             identity_code_page: true,
             demo_kiosk_token: Some(self.token.clone()),
             ..ServerOptions::default()
         };
-        let central = EmbeddedCentral::start_with(&self.central_dir, options)
-            .await
-            .context("restarting the central service")?;
+        let same_port = ServerOptions {
+            listen: self.central_addr,
+            ..options()
+        };
+        let central = match EmbeddedCentral::start_with(&self.central_dir, same_port).await {
+            Ok(central) => central,
+            // The port was taken in the meantime: another one, and the link follows.
+            Err(_) => EmbeddedCentral::start_with(&self.central_dir, options())
+                .await
+                .context("restarting the central service")?,
+        };
+        self.central_addr = central.local_addr();
         self.link.retarget(central.local_addr());
         self.central = Some(central);
         Ok(())
