@@ -24,6 +24,10 @@ enum Command {
     /// Run the kiosk with an embedded reference central service, a demo card and a
     /// file printer; no configuration needed.
     Demo(cli::demo::DemoArgs),
+    /// Drive seeded resident visits through the headless kiosk for a month of
+    /// kiosk time, with faults, and reconcile what residents were told with the
+    /// central service, the printer and the print journal (docs/reliability.md).
+    Soak(cli::soak::SoakArgs),
     /// Run the kiosk against a real central service, configured by a TOML file.
     Run {
         #[arg(long)]
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => cli::demo::run(args, offset),
+        Command::Soak(args) => cli::soak::run(args, offset),
         Command::Run {
             config,
             check_config: true,

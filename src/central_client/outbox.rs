@@ -676,6 +676,14 @@ impl Outbox {
         Ok(removed)
     }
 
+    /// Copies the write-ahead log into the database and truncates it, so the WAL
+    /// does not keep the high-water mark of a busy night.
+    pub fn checkpoint(&self) -> Result<(), OutboxError> {
+        self.conn()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Follows the backlog and delivery health.
     pub fn status(&self) -> watch::Receiver<OutboxStatus> {
         self.status.subscribe()

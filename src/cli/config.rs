@@ -37,6 +37,10 @@ pub struct LocalConfig {
     /// Without it, residents identify by card only.
     #[serde(default)]
     pub scanner: Option<ScannerSection>,
+    /// `[retention]`: how many days delivered outbox entries and settled print
+    /// jobs are kept (docs/reliability.md). Defaults: 7, 30 (rejected), 30.
+    #[serde(default)]
+    pub retention: crate::ops::retention::RetentionPolicy,
 }
 
 /// `[scanner]`: one to one onto the driver's `ScannerConfig`.

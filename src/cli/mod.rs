@@ -10,4 +10,5 @@ pub mod print;
 pub mod run;
 pub mod screenshot;
 pub mod selftest;
+pub mod soak;
 pub mod speak;

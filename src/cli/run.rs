@@ -220,10 +220,22 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
             }
         });
     }
+    let printer = Arc::new(printer);
+    // Delivered outbox entries and old print jobs are pruned, and both WALs
+    // truncated, every hour for as long as the kiosk runs.
+    {
+        let _guard = runtime.enter();
+        drop(crate::ops::retention::spawn_retention(
+            config.retention,
+            outbox.clone(),
+            Some(printer.clone()),
+            crate::ops::retention::PRUNE_INTERVAL,
+        ));
+    }
     let backend = Arc::new(Backend {
         central,
         cards: Arc::new(PcscIdentitySource::new()),
-        printer: Arc::new(printer),
+        printer,
         outbox,
         outbox_sender: Some(outbox_sender),
         maintenance: Some(maintenance),

@@ -6,5 +6,6 @@ pub mod bundle;
 pub mod heartbeat;
 pub mod maintenance;
 pub mod maintenance_port;
+pub mod retention;
 pub mod selftest;
 pub mod service;

@@ -297,6 +297,25 @@ impl PrintJournal {
         Ok(changed == 1)
     }
 
+    /// Deletes settled jobs (printed, failed, unknown, interrupted) last touched
+    /// before `before` (unix seconds): the retention rule that keeps the journal
+    /// from growing. A job still `printing` is never deleted. Job ids are never
+    /// reused, so a pruned id cannot be printed again by mistake. Returns how many
+    /// rows went.
+    pub fn prune(&self, before: i64) -> Result<usize, PrintError> {
+        Ok(self.connection().execute(
+            "DELETE FROM print_jobs WHERE state <> 'printing' AND updated_at < ?1",
+            params![before],
+        )?)
+    }
+
+    /// Copies the write-ahead log into the database and truncates it.
+    pub fn checkpoint(&self) -> Result<(), PrintError> {
+        self.connection()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     pub fn get(&self, job_id: &str) -> Result<Option<JobRecord>, PrintError> {
         let connection = self.connection();
         let row = connection
