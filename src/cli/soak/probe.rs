@@ -12,6 +12,9 @@ pub struct Sample {
     pub rss_kb: u64,
     pub fds: u64,
     pub threads: u64,
+    /// Memory SQLite holds in this process (page caches, statements), the
+    /// kiosk's and the embedded central service's connections together.
+    pub sqlite_kb: u64,
     /// The kiosk's own files: outbox and print journal with their WALs.
     pub outbox_bytes: u64,
     pub outbox_wal_bytes: u64,
@@ -53,6 +56,7 @@ impl Probe {
             rss_kb: rss_kb(),
             fds: count_entries("/proc/self/fd"),
             threads: count_entries("/proc/self/task"),
+            sqlite_kb: sqlite_kb(),
             outbox_bytes: size(outbox.clone()),
             outbox_wal_bytes: wal(&outbox),
             journal_bytes: size(journal.clone()),
@@ -73,6 +77,13 @@ fn rss_kb() -> u64 {
                 .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+fn sqlite_kb() -> u64 {
+    // SAFETY: reads SQLite's process-wide memory counter; takes no arguments and
+    // is safe to call from any thread at any time.
+    let bytes = unsafe { rusqlite::ffi::sqlite3_memory_used() };
+    u64::try_from(bytes).unwrap_or(0) / 1024
 }
 
 fn count_entries(path: &str) -> u64 {
