@@ -57,9 +57,10 @@ pub struct SoakArgs {
     /// restarted on the same data folder (0: none).
     #[arg(long, default_value_t = 2)]
     pub kill_cycles: u32,
-    /// Visits before the baseline sample that later samples are held to.
-    #[arg(long, default_value_t = 60)]
-    pub warmup: u64,
+    /// Visits before the baseline sample that later samples are held to
+    /// (default: a tenth of the run, at least 60).
+    #[arg(long)]
+    pub warmup: Option<u64>,
     /// Every this many visits one carries a fault; the kinds take turns.
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..))]
     pub fault_every: u64,
@@ -269,6 +270,13 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     let policy = RetentionPolicy::default();
     let sample_every = (args.visits / 20).max(10);
     let mut last_prune_day = 0u64;
+    // The baseline comes after a tenth of the run at least: the blocking pool's
+    // threads, the allocator's arenas and the glyph caches fill over the first
+    // few hundred visits, and a baseline taken before that is not steady.
+    let warmup = args
+        .warmup
+        .unwrap_or((args.visits / 10).max(60))
+        .min(args.visits);
     let started = Instant::now();
     let mut planner = Planner::new(args.seed, args.fault_every);
     let mut timing: BTreeMap<&'static str, (u64, f64)> = BTreeMap::new();
@@ -320,7 +328,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             report.pruned_journal_rows += pruned.journal_rows as u64;
         }
         let visits = index + 1;
-        if visits == args.warmup.min(args.visits) {
+        if visits == warmup {
             let baseline = probe.sample(visits);
             report.samples.push(baseline.clone());
             report.baseline = Some(baseline);
