@@ -94,6 +94,7 @@ fn a_short_soak_loses_nothing_repeats_nothing_and_grows_nothing() {
         );
     }
     assert!(count(&report, &["elderly"]) >= 1);
+    assert!(count(&report, &["voice"]) >= 1);
     assert!(count(&report, &["walk_aways"]) >= 1);
 
     // The three ledgers, as the report states them.

@@ -706,13 +706,14 @@ impl Kiosk {
             } => {
                 self.runtime.spawn_blocking(move || {
                     let _done = done;
-                    if let Err(fault) =
-                        backend.submit_rating(&service_id, document_id.as_deref(), score, reasons)
-                    {
-                        // The resident already left the rating screen; the fault is
+                    let result =
+                        backend.submit_rating(&service_id, document_id.as_deref(), score, reasons);
+                    if let Err(fault) = &result {
+                        // The goodbye then says nothing of the rating; the fault is
                         // for the technician's log.
                         tracing::error!(detail = %fault.detail, "rating could not be queued");
                     }
+                    mailbox.post(Message::Session(Event::RatingQueued(result)));
                 });
             }
             Effect::Wipe => {

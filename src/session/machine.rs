@@ -280,6 +280,11 @@ impl Session {
                     self.fail(fault, resume, now);
                 }
             }
+            Event::RatingQueued(result) => {
+                if self.screen == Screen::Goodbye && result.is_ok() {
+                    self.rated = true;
+                }
+            }
             Event::PrintProgress(percent) => {
                 if self.screen == Screen::Printing {
                     self.print_progress = percent.min(100);
@@ -787,7 +792,9 @@ impl Session {
                 score,
                 reasons: std::mem::take(&mut self.reasons),
             });
-            self.rated = true;
+            // "Received" is said once the rating is stored (RatingQueued), not
+            // before: a kiosk that stops now must not have thanked for nothing.
+            self.rated = false;
         }
         self.go(Screen::Goodbye, now);
     }

@@ -1053,6 +1053,23 @@ fn bad_rating_asks_for_reasons() {
         other => panic!("unexpected effects {other:?}"),
     }
     assert_eq!(s.screen(), Screen::Goodbye);
+    // "Received" only once the rating is stored; not if storing it failed.
+    assert!(!s.rated());
+    s.handle(Event::RatingQueued(Ok(())), 12);
+    assert!(s.rated());
+}
+
+#[test]
+fn a_rating_that_could_not_be_stored_is_not_thanked_for() {
+    let mut s = at_preview();
+    ui(&mut s, UiAction::Finish, 8);
+    ui(&mut s, UiAction::Rate(Score::Good), 9);
+    assert_eq!(s.screen(), Screen::Goodbye);
+    s.handle(
+        Event::RatingQueued(Err(Fault::new("outbox-error-failed", "disk full"))),
+        10,
+    );
+    assert!(!s.rated());
 }
 
 #[test]

@@ -355,6 +355,8 @@ pub enum Event {
     DocumentReady(Result<DocumentSummary, Fault>),
     ApplicationsListed(Result<Vec<ApplicationEntry>, Fault>),
     PhoneLinkReady(Result<(), Fault>),
+    /// The rating is stored in the outbox (it goes out from there), or why not.
+    RatingQueued(Result<(), Fault>),
     PrintProgress(u8),
     PrintFinished(Result<(), Fault>),
     /// The technician PIN was checked: the technician's name, or why not.

@@ -21,6 +21,7 @@
 //!                                # Space, Escape, Backspace, F1-F4, Plus, Minus, Star,
 //!                                # Hash, a digit or a letter
 //! spoken                         # print what voice guidance said since the last `spoken`
+//! settle                         # handle results until the kiosk's background work is done
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -68,6 +69,9 @@ pub enum Command {
     /// Print, one `spoken: TEXT` line each, what voice guidance said since the
     /// last `spoken`.
     Spoken,
+    /// Handle results until no work the kiosk started is under way (a rating
+    /// being stored, a document being fetched).
+    Settle,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +173,7 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
                     .to_string(),
             ),
             ["spoken"] => Command::Spoken,
+            ["settle"] => Command::Settle,
             ["wait-scans", count] => Command::WaitScans(
                 count
                     .parse()
@@ -279,6 +284,9 @@ pub fn run(
                 window.key(text.as_str().into());
                 app.drain();
             }
+            Command::Settle => app
+                .wait_settled(DEFAULT_WAIT)
+                .map_err(|source| ScriptError::Run { line, source })?,
             Command::Spoken => {
                 app.drain();
                 use std::io::Write as _;

@@ -78,7 +78,7 @@ fn script(point: KillPoint) -> String {
                 text.push_str("network down\n");
             }
             text.push_str(
-                "tap submit\nwait submission-receipt 60\ntap print\nwait take-paper 60\ntap paper-taken\ntap rate good\nexpect goodbye\n",
+                "tap submit\nwait submission-receipt 60\ntap print\nwait take-paper 60\ntap paper-taken\ntap rate good\nexpect goodbye\nsettle\n",
             );
         }
     }

@@ -91,6 +91,8 @@ pub struct Visit {
     pub index: u64,
     pub locale: &'static str,
     pub elderly: bool,
+    /// Voice guidance on for the visit.
+    pub voice: bool,
     pub flow: Flow,
     pub ending: Ending,
     pub fault: Option<FaultKind>,
@@ -143,10 +145,12 @@ impl Planner {
                 _ => Ending::Rate("good"),
             },
         };
+        let voice = rng.gen_bool(0.2);
         Visit {
             index,
             locale,
             elderly,
+            voice,
             flow,
             ending,
             fault,

@@ -91,6 +91,8 @@ pub struct Report {
     pub flows: BTreeMap<&'static str, u64>,
     pub locales: BTreeMap<&'static str, u64>,
     pub elderly: u64,
+    /// Visits with voice guidance on (each must have spoken).
+    pub voice: u64,
     pub walk_aways: u64,
     pub faults: BTreeMap<&'static str, u64>,
     pub skipped: Vec<String>,
@@ -233,6 +235,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         flows: BTreeMap::new(),
         locales: BTreeMap::new(),
         elderly: 0,
+        voice: 0,
         walk_aways: 0,
         faults: BTreeMap::new(),
         skipped: Vec::new(),
@@ -285,6 +288,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         *report.flows.entry(flow_name(visit.flow)).or_default() += 1;
         *report.locales.entry(visit.locale).or_default() += 1;
         report.elderly += u64::from(visit.elderly);
+        report.voice += u64::from(visit.voice);
         if matches!(
             visit.ending,
             Ending::WalkAwayBeforePrint | Ending::WalkAwayAtRating
@@ -453,8 +457,8 @@ fn print_report(report: &Report) {
     println!("flows: {:?}", report.flows);
     println!("mean visit ms: {:?}", report.mean_visit_ms);
     println!(
-        "locales: {:?}; elderly {}; walk-aways {}",
-        report.locales, report.elderly, report.walk_aways
+        "locales: {:?}; elderly {}; voice {}; walk-aways {}",
+        report.locales, report.elderly, report.voice, report.walk_aways
     );
     println!("faults: {:?}", report.faults);
     for skipped in &report.skipped {
@@ -688,6 +692,14 @@ impl Driver<'_> {
         self.wait("services")?;
         if visit.elderly {
             self.tap("elderly", "");
+        }
+        if visit.voice {
+            self.tap("voice", "");
+            // The services screen speaks (silently here: no audio device); what
+            // was said is read and dropped, as a resident would hear it.
+            if self.app.take_spoken().is_empty() {
+                return Err("voice guidance said nothing on the services screen".into());
+            }
         }
         match visit.flow {
             Flow::CertificateWithPeriod(period) => {
