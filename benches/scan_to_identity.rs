@@ -18,10 +18,12 @@ fn main() {
 }
 
 #[cfg(unix)]
+#[path = "../tests/support/pty.rs"]
+mod pty;
+
+#[cfg(unix)]
 mod bench {
-    use std::fs::File;
-    use std::io::Write;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use super::pty;
     use std::sync::mpsc::channel;
     use std::time::{Duration, Instant};
 
@@ -74,24 +76,8 @@ mod bench {
         let http = reqwest::Client::new();
 
         // The scanner: a pty whose slave the driver opens.
-        let (mut master_fd, mut slave_fd) = (0, 0);
-        // SAFETY: openpty writes two descriptors it opened into the integers given.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master_fd,
-                &mut slave_fd,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error().into());
-        }
-        // SAFETY: both descriptors were just opened by openpty and are ours.
-        let (mut master, slave) =
-            unsafe { (File::from_raw_fd(master_fd), OwnedFd::from_raw_fd(slave_fd)) };
-        let path = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd()))?;
+        let mut pty = pty::Pty::open();
+        let path = pty.path.clone();
         let (events, scanned) = channel();
         let scanner = Scanner::new(ScannerConfig::new(
             format!("serial:{}", path.display()).parse()?,
@@ -125,12 +111,10 @@ mod bench {
                 + 19;
             let end = start + html[start..].find("</code>").ok_or("no end of code")?;
             let code = &html[start..end];
-            master.write_all(code.as_bytes())?;
-            master.flush()?;
+            pty.send(code.as_bytes());
 
             let began = Instant::now();
-            master.write_all(b"\r")?;
-            master.flush()?;
+            pty.send(b"\r");
             let code = match scanned.recv_timeout(GUARD)? {
                 ScanEvent::Scanned(code) => code,
                 other => return Err(format!("expected a code, got {other:?}").into()),

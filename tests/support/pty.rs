@@ -45,8 +45,13 @@ impl Pty {
 
     /// Sends one code the way a scanner in its factory setting does: then CR.
     pub fn scan(&mut self, code: &str) {
-        self.master.write_all(code.as_bytes()).expect("write");
-        self.master.write_all(b"\r").expect("write");
+        self.send(code.as_bytes());
+        self.send(b"\r");
+    }
+
+    /// Sends bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).expect("write");
         self.master.flush().expect("flush");
     }
 }
