@@ -277,7 +277,7 @@ fn a_kiosk_killed_while_applying_comes_back_on_the_old_or_the_new_bundle() {
     for round in 0..ROUNDS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
-                "applying_child",
+                &child_test_name("applying_child"),
                 "--exact",
                 "--ignored",
                 "--nocapture",
@@ -411,4 +411,13 @@ fn openssl_reads_the_key_files() {
             .verify_strict(b"a payload", &signature)
             .is_ok()
     );
+}
+
+/// The full name of test `name` of this module in the test binary, for running
+/// it alone in a child process (`--exact`).
+fn child_test_name(name: &str) -> String {
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
+    format!("{module}::{name}")
 }

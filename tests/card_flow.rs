@@ -4,8 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-#[path = "support/receipt.rs"]
-mod receipt;
+use crate::support::receipt;
 
 use estation::kiosk::backend::{SubmissionOutcome, reference_from_key};
 use estation_central::seed::DEMO_RESIDENTS;

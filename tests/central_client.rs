@@ -1,8 +1,7 @@
 //! Contract tests: the kiosk's client against the reference server, over real
 //! HTTP on loopback.
 
-#[path = "support/central.rs"]
-mod central_support;
+use crate::support::central as central_support;
 
 use central_support::{address_change, client, rows};
 use estation::central_client::{CentralError, ConfigFetch, Connectivity, wire::*};

@@ -2,8 +2,7 @@
 //! answering garbage or too much. In every case the server's database ends up
 //! with each request exactly once, or not at all when the client reports failure.
 
-#[path = "support/central.rs"]
-mod central_support;
+use crate::support::central as central_support;
 
 use std::time::Duration;
 

@@ -2,8 +2,7 @@
 //! over loopback, and the documents it gets rendered by the printing driver's
 //! layouts (QR codes decoded back from the paper images).
 
-#[path = "support/central.rs"]
-mod central_support;
+use crate::support::central as central_support;
 
 use central_support::{address_change, client, rows};
 use estation::central_client::{

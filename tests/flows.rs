@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[path = "support/receipt.rs"]
-mod receipt;
+use crate::support::receipt;
 
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::print::emulator::Emulator;

@@ -1,8 +1,7 @@
 //! The outbox and its sender against the reference server: outages, faults,
 //! restarts, refusals. Rows in the server's database are the evidence.
 
-#[path = "support/central.rs"]
-mod central_support;
+use crate::support::central as central_support;
 
 use std::sync::Arc;
 use std::time::Duration;

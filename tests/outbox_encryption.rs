@@ -2,8 +2,7 @@
 //! SQLite files, delivery across a restart with the same key, and clear errors
 //! for a wrong, short or exposed key file.
 
-#[path = "support/central.rs"]
-mod central_support;
+use crate::support::central as central_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -4,8 +4,7 @@
 //! The kiosk is this test binary run again as a child process, executing the
 //! ignored `kiosk_child` test.
 
-#[path = "support/central.rs"]
-mod central_support;
+use crate::support::central as central_support;
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -75,7 +74,7 @@ async fn killed_kiosk_loses_and_duplicates_nothing() {
 
     let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "kiosk_child",
+            &child_test_name("kiosk_child"),
             "--exact",
             "--ignored",
             "--nocapture",
@@ -146,4 +145,13 @@ async fn killed_kiosk_loses_and_duplicates_nothing() {
         delivered_before_restart,
         server_keys.len()
     );
+}
+
+/// The full name of test `name` of this module in the test binary, for running
+/// it alone in a child process (`--exact`).
+fn child_test_name(name: &str) -> String {
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
+    format!("{module}::{name}")
 }

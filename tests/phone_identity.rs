@@ -5,8 +5,7 @@
 
 #![cfg(unix)]
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -6,8 +6,7 @@
 //! A window whose size hints followed the current screen's layout drew 350 rows and
 //! left the rest of the panel black; these tests would have caught it.
 
-#[path = "support/display.rs"]
-mod display;
+use crate::support::display;
 
 use display::{Cage, Xvfb, headless_reference, tools_present, wait_for_picture};
 

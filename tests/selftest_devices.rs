@@ -3,8 +3,7 @@
 //! vpcd virtual reader through the machine's pcscd. Checks fail for the right
 //! reason, the JSON keeps its documented shape and the CLI's exit code follows.
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
 use std::process::Command;
 use std::sync::mpsc;

@@ -4,8 +4,7 @@
 //! lines, and pings the watchdog from its UI thread, which stops when that thread
 //! stalls (the service manager then kills and restarts it).
 
-#[path = "support/display.rs"]
-mod display;
+use crate::support::display;
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! The reference server over real HTTP on loopback, and the contract document.
 
-mod support;
-
+use crate::support;
+use crate::support::{Backend, Harness, address_change, certificate_request, heartbeat, problem};
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
 use estation_central::seed::DEMO_RESIDENTS;
@@ -9,7 +9,6 @@ use estation_central::server::{Clock, EmbeddedCentral, ServerOptions};
 use estation_central::wire::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Backend, Harness, address_change, certificate_request, heartbeat, problem};
 use time::macros::datetime;
 
 /// Checks `value` against a schema of the OpenAPI document: required members

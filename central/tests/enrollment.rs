@@ -2,14 +2,12 @@
 //! from the API, the fleet page or the command line, exchanged once for a
 //! working token and the keys the kiosk must trust.
 
-mod support;
-
 use std::process::Command;
 
+use crate::support::{Backend, Harness, problem};
 use estation_central::server::{Clock, ServerOptions, key_id};
 use estation_central::wire::*;
 use reqwest::StatusCode;
-use support::{Backend, Harness, problem};
 use time::macros::datetime;
 
 const ADMIN: &str = "ops-wang";

@@ -3,13 +3,12 @@
 //! documents, the service recovers by itself, and a write retried with its key
 //! across the outage is recorded once.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::{Backend, Harness, address_change, problem};
 use estation_central::wire::*;
 use reqwest::StatusCode;
-use support::{Backend, Harness, address_change, problem};
 
 fn terminate_connections(database_url: &str) {
     let name = database_url.rsplit('/').next().unwrap().to_owned();

@@ -2,14 +2,12 @@
 //! reference phone page issues a code, `POST /v1/identity/code` answers its
 //! resident once, and refuses expired, reused, forged and malformed codes.
 
-mod support;
-
+use crate::support::{Backend, Harness, problem};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::identity_code::{IDENTITY_CODE_TTL, IdentityCodeVerifier};
 use estation_central::server::{Clock, ServerOptions};
 use estation_central::wire::*;
 use reqwest::StatusCode;
-use support::{Backend, Harness, problem};
 use time::macros::datetime;
 
 fn page_options(clock: &Clock) -> ServerOptions {

@@ -3,17 +3,16 @@
 //! `estation-central serve --database postgres://...`: every row arrives, the
 //! kiosks' tokens, the certificates and the published bundles work as before.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::{Backend, address_change, certificate_request, heartbeat};
 use base64::Engine;
 use ed25519_dalek::Signer;
 use estation_central::server::EmbeddedCentral;
 use estation_central::wire::*;
 use reqwest::StatusCode;
-use support::{Backend, address_change, certificate_request, heartbeat};
 
 const BIN: &str = env!("CARGO_BIN_EXE_estation-central");
 

@@ -2,17 +2,16 @@
 //! caches and heartbeat writer) on one PostgreSQL database: what one replica
 //! did, the other knows, checked on rows.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support;
+use crate::support::{Backend, address_change, certificate_request, heartbeat};
 use base64::Engine;
 use ed25519_dalek::Signer;
 use estation_central::server::store::{EnrollmentCodeRecord, Redeemed, Store, sha256};
 use estation_central::server::{EmbeddedCentral, KeySource, ServerOptions};
 use estation_central::wire::*;
 use reqwest::StatusCode;
-use support::{Backend, address_change, certificate_request, heartbeat};
 
 const TOKEN: &str = "replica-test-kiosk-token-000000000000000000";
 

@@ -2,14 +2,12 @@
 //! server and its SQLite database: certificate periods, progress by card, phone
 //! links, submission forms and receipts, certificate-of-origin forms.
 
-mod support;
-
+use crate::support::{Backend, Harness, problem};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::{Clock, ServerOptions};
 use estation_central::wire::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Backend, Harness, problem};
 use time::macros::datetime;
 
 /// A server whose clock stands at 2026-03-15 10:00 +08:00.

@@ -5,12 +5,10 @@
 //! does not declare for the operation, and any answer whose content type,
 //! headers or body do not match the document.
 
-mod support;
-
 use std::path::PathBuf;
 
+use crate::support::{Backend, Harness};
 use estation_central::server::ServerOptions;
-use support::{Backend, Harness};
 
 /// Checks that make the run fail.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\

@@ -2,17 +2,16 @@
 //! database), the SQLite database is 0600, and the public routes are
 //! rate-limited per client address.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 
+use crate::support;
+use crate::support::{Backend, Harness, problem};
 use estation_central::server::keys::{CERTIFICATE_KEY_FILE, CONFIG_KEY_FILE};
 use estation_central::server::store::Store;
 use estation_central::server::store::sqlite::SqliteStore;
 use estation_central::server::{EmbeddedCentral, PublicRateLimit, ServerOptions};
 use estation_central::wire::*;
 use reqwest::StatusCode;
-use support::{Backend, Harness, problem};
 
 fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

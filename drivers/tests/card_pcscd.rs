@@ -1,10 +1,7 @@
 //! Card reading through a real pcscd, with the vpcd virtual reader and the
 //! project's virtual card. Each test takes the machine-wide vpcd lock.
 
-mod support {
-    pub mod vcard;
-}
-
+use crate::support::vcard::MonitorThread;
 use estation_drivers::card::virtual_card::{
     Behaviour, InsertedCard, SOCIAL_SECURITY_ATR, ServiceCardFixture, SocialSecurityFixture,
     VPCD_READER, VirtualCardSpec, harness,
@@ -13,7 +10,6 @@ use estation_drivers::card::{
     CardError, IdentityRecord, IdentitySource, PcscIdentitySource, Pin, ProfileId, ServiceRole,
     default_reader, list_readers,
 };
-use support::vcard::MonitorThread;
 
 fn insert(monitor: &MonitorThread, spec: VirtualCardSpec) -> InsertedCard {
     let card = InsertedCard::insert(spec).expect("connect to vpcd");

@@ -1,17 +1,13 @@
 //! The monitor across pcscd going away and coming back, and the error when
 //! pcscd is not running at all.
 
-mod support {
-    pub mod vcard;
-}
-
+use crate::support::vcard::MonitorThread;
 use estation_drivers::card::virtual_card::{
     InsertedCard, SocialSecurityFixture, VPCD_READER, VirtualCardSpec, harness,
 };
 use estation_drivers::card::{
     CardError, CardEvent, IdentitySource, PcscIdentitySource, list_readers,
 };
-use support::vcard::MonitorThread;
 
 #[test]
 fn monitor_survives_pcscd_restart_and_service_loss_is_typed() {

@@ -531,7 +531,7 @@ fn a_kiosk_killed_mid_job_never_prints_twice() {
         .args([
             "--exact",
             "--ignored",
-            "child_prints_until_killed",
+            &child_test_name("child_prints_until_killed"),
             "--nocapture",
             "--test-threads=1",
         ])
@@ -604,4 +604,13 @@ fn test_pages_to_a_file_printer_do_not_overwrite_each_other() {
         assert_eq!(decoded.cuts, 1, "{}", job.display());
         assert!(!decoded.truncated && decoded.raster_bands > 0);
     }
+}
+
+/// The full name of test `name` of this module in the test binary, for running
+/// it alone in a child process (`--exact`).
+fn child_test_name(name: &str) -> String {
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
+    format!("{module}::{name}")
 }

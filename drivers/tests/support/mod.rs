@@ -1,0 +1,3 @@
+//! Pieces shared by the drivers' test modules.
+
+pub mod vcard;

@@ -1,0 +1,8 @@
+//! Pieces shared by the kiosk's test modules.
+
+pub mod central;
+#[cfg(unix)]
+pub mod display;
+#[cfg(unix)]
+pub mod pty;
+pub mod receipt;
