@@ -7,13 +7,19 @@
 //! # ESTATION_BENCH_RUNS=10 ESTATION_BENCH_IDLE_SECONDS=60 for longer runs
 //! ```
 //!
-//! For each subject, each run starts it on a 1080x1920 Xvfb display and waits for
-//! its first painted frame: the kiosk prints `first-frame-ms` from its rendering
-//! notifier; the web page requests `/painted` after two animation frames. Memory is
-//! read 3 s after the first frame, summed over the whole process tree, as PSS (each
-//! shared page counted once) and as RSS. Idle CPU is the tree's user+system time
-//! over a window on the attract screen, whose clock ticks every second. Chromium is
-//! measured only when `/usr/bin/chromium` is installed.
+//! For each subject, each run starts it on a 1080x1920 Xvfb display (black before
+//! anything is drawn, like a panel) and watches the display itself from the X
+//! server's side, the same way for both subjects: every few milliseconds it reads
+//! every 20th row of the screen. *First pixels* is when the screen first differs
+//! from black; *whole screen* is when every sampled pixel outside the ticking clock
+//! shows what it will show once settled (the clock is found as the pixels that
+//! still change during the last second watched). The subjects' own reports are
+//! printed beside them, for reference only: the kiosk's `first-frame-ms` from its
+//! rendering notifier, the web page's `/painted` after two animation frames. Memory
+//! is read 3 s after the first frame, summed over the whole process tree, as PSS
+//! (each shared page counted once) and as RSS. Idle CPU is the tree's user+system
+//! time over a window on the attract screen. Chromium is measured only when
+//! `/usr/bin/chromium` is installed (`apt-get install chromium`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -47,6 +53,7 @@ impl Xvfb {
                 "-screen",
                 "0",
                 "1080x1920x24",
+                "-br",
                 "-nolisten",
                 "tcp",
             ])
@@ -139,10 +146,12 @@ impl Subject {
     }
 }
 
-/// A started subject, its process group, and when its first frame was painted.
+/// A started subject, its process group, and when it was spawned.
 struct Started {
     child: Child,
-    first_frame: Duration,
+    spawned: Instant,
+    /// When the subject itself says its first frame was painted.
+    reported: mpsc::Receiver<Instant>,
     _profile: Option<tempfile::TempDir>,
 }
 
@@ -195,32 +204,158 @@ fn start(subject: Subject, display: &str, server: &PageServer) -> Started {
         .process_group(0);
     let spawned = Instant::now();
     let mut child = command.spawn().expect("subject starts");
-    let first_frame = match subject {
+    let (tx, reported) = mpsc::channel();
+    match subject {
         Subject::Estation => {
             let stdout = child.stdout.take().expect("piped stdout");
-            let mut lines = BufReader::new(stdout).lines();
-            loop {
-                match lines.next() {
-                    Some(Ok(line)) if line.starts_with("first-frame-ms") => {
-                        break spawned.elapsed();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    match line {
+                        Ok(line) if line.starts_with("first-frame-ms") => {
+                            let _ = tx.send(Instant::now());
+                        }
+                        Ok(_) => {}
+                        Err(_) => return,
                     }
-                    Some(Ok(_)) => continue,
-                    _ => panic!("estation ended before its first frame"),
                 }
-            }
+            });
         }
-        Subject::Chromium => {
-            let painted = server
-                .painted
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the page reports its first paint");
-            painted.duration_since(spawned)
-        }
-    };
+        // The page's own report arrives through the page server (see watch_start).
+        Subject::Chromium => drop(tx),
+    }
     Started {
         child,
-        first_frame,
+        spawned,
+        reported,
         _profile: profile,
+    }
+}
+
+/// The display as the X server holds it: what a camera in front of the panel would
+/// see, read the same way for both subjects.
+struct DisplayWatch {
+    connection: x11rb::rust_connection::RustConnection,
+    root: u32,
+    width: u16,
+    height: u16,
+}
+
+/// Every ROW_STEP-th row, every COLUMN_STEP-th pixel of it, is sampled.
+const ROW_STEP: u16 = 20;
+const COLUMN_STEP: usize = 4;
+
+impl DisplayWatch {
+    fn connect(display: &str) -> DisplayWatch {
+        let (connection, screen) =
+            x11rb::connect(Some(display)).expect("connect to the Xvfb display");
+        let screen = &connection.setup().roots[screen];
+        DisplayWatch {
+            root: screen.root,
+            width: screen.width_in_pixels,
+            height: screen.height_in_pixels,
+            connection,
+        }
+    }
+
+    /// One sample of the screen (all rows requested at once, then read).
+    fn sample(&self) -> Vec<u32> {
+        use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
+        let cookies: Vec<_> = (0..self.height)
+            .step_by(ROW_STEP as usize)
+            .map(|y| {
+                self.connection
+                    .get_image(
+                        ImageFormat::Z_PIXMAP,
+                        self.root,
+                        0,
+                        y as i16,
+                        self.width,
+                        1,
+                        !0,
+                    )
+                    .expect("request a row")
+            })
+            .collect();
+        let mut pixels = Vec::with_capacity(cookies.len() * self.width as usize / COLUMN_STEP);
+        for cookie in cookies {
+            let row = cookie.reply().expect("a row of the screen").data;
+            pixels.extend(
+                row.chunks_exact(4)
+                    .step_by(COLUMN_STEP)
+                    .map(|p| u32::from_le_bytes([p[0], p[1], p[2], 0])),
+            );
+        }
+        pixels
+    }
+}
+
+/// What the display showed, and when, from the spawn of a subject.
+struct Watched {
+    first_pixels: Duration,
+    whole_screen: Duration,
+    reported: Option<Duration>,
+}
+
+/// Starts `subject` and samples the display for `window`.
+fn watch_start(
+    subject: Subject,
+    display: &DisplayWatch,
+    display_name: &str,
+    server: &PageServer,
+    window: Duration,
+) -> Watched {
+    let blank = display.sample();
+    assert!(
+        blank.iter().all(|p| *p == 0),
+        "the display is not black before the start"
+    );
+    let started = start(subject, display_name, server);
+    let mut samples: Vec<(Duration, Vec<u32>)> = Vec::new();
+    while started.spawned.elapsed() < window {
+        let sample = display.sample();
+        samples.push((started.spawned.elapsed(), sample));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let reported = started
+        .reported
+        .try_recv()
+        .or_else(|_| server.painted.try_recv())
+        .ok()
+        .map(|at| at.duration_since(started.spawned));
+    drop(started);
+    // Wait until the window is gone, so the next start begins on black.
+    while display.sample().iter().any(|p| *p != 0) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (_, settled) = samples.last().expect("at least one sample");
+    let last_second = window.saturating_sub(Duration::from_secs(1));
+    let live: Vec<bool> = (0..settled.len())
+        .map(|i| {
+            samples
+                .iter()
+                .filter(|(at, _)| *at >= last_second)
+                .any(|(_, s)| s[i] != settled[i])
+        })
+        .collect();
+    let first_pixels = samples
+        .iter()
+        .find(|(_, s)| s.iter().any(|p| *p != 0))
+        .map(|(at, _)| *at)
+        .unwrap_or_else(|| panic!("{} drew nothing in {window:?}", subject.name()));
+    let whole_screen = samples
+        .iter()
+        .find(|(_, s)| {
+            s.iter()
+                .zip(settled)
+                .zip(&live)
+                .all(|((p, q), live)| *live || p == q)
+        })
+        .map(|(at, _)| *at)
+        .expect("the last sample matches itself");
+    Watched {
+        first_pixels,
+        whole_screen,
+        reported,
     }
 }
 
@@ -299,24 +434,29 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 struct Figures {
-    first_frame_ms: f64,
+    first_pixels_ms: f64,
+    whole_screen_ms: f64,
+    reported_ms: f64,
     memory: Memory,
     idle_cpu_percent: f64,
 }
 
 fn measure(
     subject: Subject,
-    display: &str,
+    display: &DisplayWatch,
+    display_name: &str,
     server: &PageServer,
     runs: usize,
     idle: u64,
+    window: Duration,
 ) -> Figures {
     // One unmeasured start warms the page cache, as on a kiosk that booted before.
-    drop(start(subject, display, server));
-    let times: Vec<f64> = (0..runs)
-        .map(|_| start(subject, display, server).first_frame.as_secs_f64() * 1000.0)
+    watch_start(subject, display, display_name, server, window);
+    let watched: Vec<Watched> = (0..runs)
+        .map(|_| watch_start(subject, display, display_name, server, window))
         .collect();
-    let running = start(subject, display, server);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let running = start(subject, display_name, server);
     std::thread::sleep(Duration::from_secs(3));
     let root = running.child.id();
     let memory = memory(root);
@@ -327,7 +467,14 @@ fn measure(
     let used = cpu_ticks(root).saturating_sub(before) as f64 / hz;
     let idle_cpu_percent = used / window.elapsed().as_secs_f64() * 100.0;
     Figures {
-        first_frame_ms: median(times),
+        first_pixels_ms: median(watched.iter().map(|w| ms(w.first_pixels)).collect()),
+        whole_screen_ms: median(watched.iter().map(|w| ms(w.whole_screen)).collect()),
+        reported_ms: median(
+            watched
+                .iter()
+                .map(|w| w.reported.map_or(f64::NAN, ms))
+                .collect(),
+        ),
         memory,
         idle_cpu_percent,
     }
@@ -342,7 +489,15 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(30);
+    // Long enough for Chromium to settle, with a last second to find the clock in.
+    let window = Duration::from_secs(
+        std::env::var("ESTATION_BENCH_WATCH_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5),
+    );
     let xvfb = Xvfb::start();
+    let display = DisplayWatch::connect(&xvfb.display);
     let server = PageServer::start();
     let mut subjects = vec![Subject::Estation];
     if std::path::Path::new(CHROMIUM).exists() {
@@ -352,20 +507,35 @@ fn main() {
     }
     let results: Vec<(Subject, Figures)> = subjects
         .iter()
-        .map(|s| (*s, measure(*s, &xvfb.display, &server, runs, idle)))
+        .map(|s| {
+            let figures = measure(*s, &display, &xvfb.display, &server, runs, idle, window);
+            (*s, figures)
+        })
         .collect();
     println!(
-        "Xvfb 1080x1920, {runs} starts each (median), memory 3 s after the first frame, idle CPU over {idle} s"
+        "Xvfb {}x{}, {runs} starts each (median), the display sampled from the X server; \
+         memory 3 s after the start, idle CPU over {idle} s",
+        display.width, display.height
     );
     println!(
-        "{:16} {:>12} {:>10} {:>10} {:>13} {:>10} {:>12}",
-        "subject", "first frame", "processes", "PSS MiB", "RSS MiB (sum)", "peak RSS", "idle CPU %"
+        "{:16} {:>13} {:>13} {:>10} {:>10} {:>10} {:>14} {:>10} {:>11}",
+        "subject",
+        "first pixels",
+        "whole screen",
+        "(own say)",
+        "processes",
+        "PSS MiB",
+        "RSS MiB (sum)",
+        "peak RSS",
+        "idle CPU %"
     );
     for (subject, f) in &results {
         println!(
-            "{:16} {:>9.0} ms {:>10} {:>10.1} {:>13.1} {:>10.1} {:>12.2}",
+            "{:16} {:>10.0} ms {:>10.0} ms {:>7.0} ms {:>10} {:>10.1} {:>14.1} {:>10.1} {:>11.2}",
             subject.name(),
-            f.first_frame_ms,
+            f.first_pixels_ms,
+            f.whole_screen_ms,
+            f.reported_ms,
             f.memory.processes,
             f.memory.pss_mib,
             f.memory.rss_mib,
@@ -375,8 +545,11 @@ fn main() {
     }
     if let [(_, ours), (_, web)] = results.as_slice() {
         println!(
-            "ratios estation/Chromium: first frame {:.2}, PSS {:.2}, idle CPU {:.2}",
-            ours.first_frame_ms / web.first_frame_ms,
+            "ratios estation/Chromium: first pixels {:.2}, whole screen {:.2}, \
+             estation's whole screen to Chromium's first pixels {:.2}, PSS {:.2}, idle CPU {:.2}",
+            ours.first_pixels_ms / web.first_pixels_ms,
+            ours.whole_screen_ms / web.whole_screen_ms,
+            ours.whole_screen_ms / web.first_pixels_ms,
             ours.memory.pss_mib / web.memory.pss_mib,
             if web.idle_cpu_percent > 0.0 {
                 ours.idle_cpu_percent / web.idle_cpu_percent

@@ -60,7 +60,8 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+        "stdout:\n{stdout}\nstderr:\n{stderr}\n{}",
+        estation_drivers::card::virtual_card::harness::diagnosis()
     );
 
     // A right PIN resets the try counter on real cards, which the virtual card models.
@@ -113,8 +114,9 @@ fn run_card_script(script: &str, data: &Path) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        "stdout:\n{stdout}\nstderr:\n{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        estation_drivers::card::virtual_card::harness::diagnosis()
     );
     stdout
 }

@@ -71,7 +71,8 @@ fn a_certificate_with_keys_alone_and_every_step_spoken() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+        "stdout:\n{stdout}\nstderr:\n{stderr}\n{}",
+        estation_drivers::card::virtual_card::harness::diagnosis()
     );
 
     // F2 on the attract screen: voice on, and the language screen says itself.

@@ -43,6 +43,10 @@ pub struct ScreenshotArgs {
     pub width: u32,
     #[arg(long, default_value_t = 1920)]
     pub height: u32,
+    /// Physical pixels per logical pixel. By default the panel's own, from its
+    /// size: 1 at 1080x1920 and 1920x1080, 0.71 at 1366x768.
+    #[arg(long)]
+    pub scale: Option<f32>,
 }
 
 pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
@@ -54,6 +58,12 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
     }
     if args.width < 320 || args.height < 320 || args.width > 8192 || args.height > 8192 {
         bail!("the size must be between 320 and 8192 pixels on each side");
+    }
+    if args
+        .scale
+        .is_some_and(|scale| !(0.25..=4.0).contains(&scale))
+    {
+        bail!("--scale must be between 0.25 and 4");
     }
     if let Some(folder) = &args.contact_sheets {
         return contact_sheet(&args, folder);
@@ -82,7 +92,7 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
         jobs.push((screen, locale, args.elderly, out));
     }
 
-    let window = HeadlessPlatform::install(args.width, args.height)?;
+    let window = HeadlessPlatform::install_at(args.width, args.height, args.scale)?;
     let translator = Arc::new(Translator::new()?);
     let ui = AppWindow::new()?;
     ui_bridge::install_translator(&ui, translator.clone());
@@ -124,7 +134,7 @@ const THUMB_LONG_SIDE: u32 = 180;
 fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
     let locale: Locale = args.locale.parse()?;
-    let window = HeadlessPlatform::install(args.width, args.height)?;
+    let window = HeadlessPlatform::install_at(args.width, args.height, args.scale)?;
     let translator = Arc::new(Translator::new()?);
     let ui = AppWindow::new()?;
     ui_bridge::install_translator(&ui, translator.clone());

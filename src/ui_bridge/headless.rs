@@ -40,8 +40,27 @@ pub enum HeadlessError {
 impl HeadlessPlatform {
     /// Installs the platform for this thread's Slint; call before creating any window.
     pub fn install(width: u32, height: u32) -> Result<HeadlessWindow, HeadlessError> {
+        Self::install_at(width, height, None)
+    }
+
+    /// [`install`](Self::install) with a scale factor other than the panel's
+    /// (`None`: the panel's, from its size).
+    pub fn install_at(
+        width: u32,
+        height: u32,
+        scale: Option<f32>,
+    ) -> Result<HeadlessWindow, HeadlessError> {
         let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-        window.set_size(PhysicalSize::new(width, height));
+        let size = PhysicalSize::new(width, height);
+        match scale {
+            Some(scale_factor) => window
+                .window()
+                .dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor }),
+            None => {
+                crate::ui_bridge::panel::apply_panel_scale(window.window(), size);
+            }
+        }
+        window.set_size(size);
         let clock = Rc::new(Cell::new(Duration::ZERO));
         let platform = HeadlessPlatform {
             window: window.clone(),

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod headless;
 pub mod keys;
+pub mod panel;
 pub mod runtime;
 pub mod screens;
 pub mod script;

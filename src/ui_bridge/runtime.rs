@@ -16,6 +16,7 @@ use crate::kiosk::{Clock, Mailbox, ManualClock, Message};
 use crate::session::{Event, Timeouts};
 use crate::ui_bridge::app::{App, AppError, AppOptions};
 use crate::ui_bridge::headless::{HeadlessError, HeadlessPlatform};
+use crate::ui_bridge::panel;
 use crate::ui_bridge::script::{Command, ScriptError};
 
 #[derive(Debug, thiserror::Error)]
@@ -160,9 +161,9 @@ pub fn run_windowed(
     let final_size = Rc::new(Cell::new(FinalSize::Pending));
     match setup.window {
         WindowSize::Fixed { width, height } => {
-            app.ui
-                .window()
-                .set_size(slint::PhysicalSize::new(width, height));
+            let size = slint::PhysicalSize::new(width, height);
+            panel::apply_panel_scale(app.ui.window(), size);
+            app.ui.window().set_size(size);
             final_size.set(FinalSize::Exactly(width, height));
         }
         WindowSize::FillOutput => fill_output(&app.ui, final_size.clone()),
@@ -268,6 +269,26 @@ fn on_first_presented_frame(
     if winit {
         let pending = then.clone();
         ui.window().on_winit_window_event(move |window, event| {
+            // Whoever sized the window (the compositor, the full-screen request),
+            // the layout follows the panel: the scale changes before the window
+            // takes its new logical size from the resize.
+            // Creating the window resets the factor to the display's own, and a
+            // window created at its final size gets no resize: the first redraw
+            // catches that before it draws.
+            match event {
+                winit::event::WindowEvent::Resized(size) => {
+                    panel::apply_panel_scale(
+                        window,
+                        slint::PhysicalSize::new(size.width, size.height),
+                    );
+                }
+                winit::event::WindowEvent::RedrawRequested
+                    if panel::apply_panel_scale(window, window.size()) =>
+                {
+                    panel::fit_logical_size(window);
+                }
+                _ => {}
+            }
             let size = window.size();
             let at_final_size = match final_size.get() {
                 FinalSize::Pending => false,
@@ -287,7 +308,21 @@ fn on_first_presented_frame(
         return;
     }
     let pending = then.clone();
+    let weak = ui.as_weak();
     let notified = ui.window().set_rendering_notifier(move |state, _| {
+        // Other backends (linuxkms) size the window to the output themselves: the
+        // layout follows the panel from the next frame on.
+        if matches!(state, slint::RenderingState::BeforeRendering)
+            && let Some(ui) = weak.upgrade()
+            && panel::apply_panel_scale(ui.window(), ui.window().size())
+        {
+            let window = ui.as_weak();
+            slint::Timer::single_shot(Duration::ZERO, move || {
+                if let Some(ui) = window.upgrade() {
+                    panel::fit_logical_size(ui.window());
+                }
+            });
+        }
         if matches!(state, slint::RenderingState::AfterRendering)
             && let Some(then) = pending.borrow_mut().take()
         {
@@ -333,8 +368,12 @@ fn fill_output(ui: &crate::ui_bridge::AppWindow, target: Rc<Cell<FinalSize>>) {
         ui.window()
             .set_position(slint::PhysicalPosition::new(position.x, position.y));
         known.set(FinalSize::Exactly(size.width, size.height));
-        ui.window()
-            .set_size(slint::PhysicalSize::new(size.width, size.height));
+        let size = slint::PhysicalSize::new(size.width, size.height);
+        if panel::apply_panel_scale(ui.window(), size) && ui.window().size() == size {
+            // Already at that size: no resize will come to re-lay it out.
+            panel::fit_logical_size(ui.window());
+        }
+        ui.window().set_size(size);
         // A frame at the final size follows even where the size did not change.
         ui.window().request_redraw();
     });

@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use estation_drivers::card::virtual_card::VPCD_READER;
+use estation_drivers::card::virtual_card::{VPCD_READER, harness};
 use estation_drivers::card::{CardEvent, CardMonitor, MonitorCanceller};
 
 /// Guard against a hung test only; never a timing assertion.
@@ -51,7 +51,10 @@ impl MonitorThread {
                 Ok(event) if wanted(&event) => return (event, before),
                 Ok(event) => before.push(event),
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("expected event never came; saw {before:?}")
+                    panic!(
+                        "expected event never came; saw {before:?}\n{}",
+                        harness::diagnosis()
+                    )
                 }
                 Err(RecvTimeoutError::Disconnected) => panic!("monitor stopped; saw {before:?}"),
             }

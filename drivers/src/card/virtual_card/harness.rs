@@ -267,3 +267,44 @@ fn process_alive(pid: u32) -> bool {
         Err(_) => false,
     }
 }
+
+/// What a test that waited in vain for a virtual card should print: the pcscd
+/// processes, the readers pcscd lists with the vpcd reader's state, and the end
+/// of the log of a pcscd started here. Run the test with
+/// `ESTATION_PCSCD_DEBUG=1` for every APDU in that log.
+pub fn diagnosis() -> String {
+    let pids = pcscd_pids();
+    let readers = match pcsc::Context::establish(pcsc::Scope::System) {
+        Err(e) => format!("no PC/SC context: {e}"),
+        Ok(context) => match context.list_readers_owned() {
+            Err(e) => format!("no reader list: {e}"),
+            Ok(readers) => {
+                let names: Vec<String> = readers
+                    .iter()
+                    .map(|r| r.to_string_lossy().into_owned())
+                    .collect();
+                let state = std::ffi::CString::new(VPCD_READER)
+                    .ok()
+                    .and_then(|reader| {
+                        let mut states = [pcsc::ReaderState::new(reader, pcsc::State::UNAWARE)];
+                        context
+                            .get_status_change(Duration::ZERO, &mut states)
+                            .ok()
+                            .map(|()| format!("{:?}", states[0].event_state()))
+                    })
+                    .unwrap_or_else(|| "unknown".into());
+                format!("readers {names:?}; {VPCD_READER:?} is {state}")
+            }
+        },
+    };
+    let log = std::fs::read_to_string(log_path())
+        .map(|text| {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        })
+        .unwrap_or_else(|e| format!("(no log: {e})"));
+    format!(
+        "pcscd pids {pids:?}; {readers}\nlast lines of {}:\n{log}",
+        log_path().display()
+    )
+}
