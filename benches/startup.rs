@@ -246,6 +246,7 @@ const COLUMN_STEP: usize = 4;
 
 impl DisplayWatch {
     fn connect(display: &str) -> DisplayWatch {
+        use x11rb::connection::Connection as _;
         let (connection, screen) =
             x11rb::connect(Some(display)).expect("connect to the Xvfb display");
         let screen = &connection.setup().roots[screen];
