@@ -18,7 +18,7 @@ use crate::ops::bundle::{
     BundleSource, BundleStore, KeyPair, Technician, TrustAnchors, sign_bundle,
 };
 use crate::ops::heartbeat::{HealthBoard, spawn_board_heartbeat};
-use crate::ops::maintenance::{Authenticator, LockoutPolicy, TechnicianPins, hash_pin};
+use crate::ops::maintenance::{Authenticator, LockoutPolicy, TechnicianPins};
 use crate::ops::maintenance_port::MaintenancePort;
 use crate::ops::selftest::{CardTest, CentralTest, PrinterTest, SelftestContext};
 
@@ -27,6 +27,10 @@ pub const DEMO_READER: &str = "estation demo reader";
 
 /// The demo technician's PIN (demo mode only; real PINs come in signed bundles).
 pub const DEMO_TECHNICIAN_PIN: &str = "246810";
+/// [`DEMO_TECHNICIAN_PIN`] hashed once with `estation admin hash-pin`: hashing it
+/// at every start (argon2id, about 19 MiB and tens of milliseconds) would stand
+/// between the demo and its first frame. A test checks that it verifies.
+const DEMO_TECHNICIAN_PIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$70dJcEcprjUN/Lc0u0uqGQ$nN9V5W6WOqalTLI8BycxCd0IP/besxnNmADUou/Sdec";
 use crate::central_client::{CentralClient, ClientConfig};
 
 use crate::central_client::outbox::Outbox;
@@ -236,7 +240,7 @@ impl DemoEnvironment {
         bundle.timeouts.idle_warning_secs =
             u32::try_from(defaults.idle_warning / 1000).unwrap_or(u32::MAX);
         bundle.timeouts.goodbye_secs = u32::try_from(defaults.goodbye / 1000).unwrap_or(u32::MAX);
-        let pin_hash = hash_pin(DEMO_TECHNICIAN_PIN).map_err(|e| bad(&e))?;
+        let pin_hash = DEMO_TECHNICIAN_PIN_HASH.to_owned();
         bundle.technician_pin_hashes = vec![pin_hash.clone()];
         bundle.technicians = vec![Technician {
             id: "DEMO-TECH".into(),
@@ -333,5 +337,23 @@ impl IdentitySource for DemoCards {
             gender: resident.gender.to_owned(),
             birth_date: resident.birth_date.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::{Argon2, PasswordHash, PasswordVerifier};
+
+    use super::{DEMO_TECHNICIAN_PIN, DEMO_TECHNICIAN_PIN_HASH};
+
+    #[test]
+    fn the_stored_demo_pin_hash_is_the_demo_pin() {
+        let hash = PasswordHash::new(DEMO_TECHNICIAN_PIN_HASH).expect("a PHC string");
+        assert!(
+            Argon2::default()
+                .verify_password(DEMO_TECHNICIAN_PIN.as_bytes(), &hash)
+                .is_ok()
+        );
+        assert!(Argon2::default().verify_password(b"135790", &hash).is_err());
     }
 }

@@ -152,6 +152,7 @@ fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Res
         rows * (thumb_h + gap) + gap,
         image::Rgb([200, 200, 200]),
     );
+    let mut overflowing = Vec::new();
     for (i, screen) in Screen::ALL.iter().enumerate() {
         let view = sample_view(&samples, &translator, *screen, locale, args.elderly);
         ui_bridge::present(&ui, &view);
@@ -167,6 +168,7 @@ fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Res
         let (col, row) = (i as u32 % SHEET_COLUMNS, i as u32 / SHEET_COLUMNS);
         let (x, y) = (gap + col * (thumb_w + gap), gap + row * (thumb_h + gap));
         if ui.get_layout_overflow() {
+            overflowing.push(screen.name());
             for dy in 0..thumb_h + 6 {
                 for dx in 0..thumb_w + 6 {
                     if let Some(p) = sheet.get_pixel_mut_checked(
@@ -191,5 +193,13 @@ fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Res
         .save(&out)
         .with_context(|| format!("writing {}", out.display()))?;
     println!("{}", out.display());
+    if !overflowing.is_empty() {
+        eprintln!(
+            "framed red, too tall for {}x{}: {}",
+            args.width,
+            args.height,
+            overflowing.join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
