@@ -241,3 +241,55 @@ fn a_window_too_short_for_a_screen_is_reported() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("rating en-US elderly"));
 }
+
+/// Every screen fits a panel of `width` x `height` in every locale and both
+/// modes: the contact sheet frames a screen that does not and names it.
+fn every_screen_fits(width: u32, height: u32) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for locale in LOCALES {
+        for elderly in [false, true] {
+            let mut command = Command::new(BIN);
+            command
+                .args(["screenshot", "--contact-sheets"])
+                .arg(dir.path())
+                .args([
+                    "--width",
+                    &width.to_string(),
+                    "--height",
+                    &height.to_string(),
+                ])
+                .args(["--locale", locale]);
+            if elderly {
+                command.arg("--elderly");
+            }
+            let output = command.output().expect("estation runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "{stderr}");
+            assert!(
+                !stderr.contains("framed red"),
+                "{width}x{height} {locale} elderly={elderly}: {stderr}"
+            );
+            let suffix = if elderly { ".elderly" } else { "" };
+            let sheet = load(
+                &dir.path()
+                    .join(format!("sheet.{width}x{height}.{locale}{suffix}.png")),
+            );
+            assert!(ink_ratio(&sheet) > 0.05, "an empty sheet");
+        }
+    }
+}
+
+#[test]
+fn every_screen_fits_a_1920x1080_landscape_panel() {
+    every_screen_fits(1920, 1080);
+}
+
+#[test]
+fn every_screen_fits_a_1366x768_landscape_panel() {
+    every_screen_fits(1366, 768);
+}
+
+#[test]
+fn every_screen_fits_a_768x1366_portrait_panel() {
+    every_screen_fits(768, 1366);
+}
