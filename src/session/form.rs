@@ -16,6 +16,26 @@ pub const DISTRICTS: [&str; 6] = [
     "余杭区 文一西路",
 ];
 
+/// The message keys that name [`DISTRICTS`] on screen and in speech, in the same
+/// order: the official (Chinese) name is what is submitted and printed, each
+/// locale shows its own (traditional characters, an English name).
+pub const DISTRICT_KEYS: [&str; 6] = [
+    "street-xihu-wensan",
+    "street-xihu-tianmushan",
+    "street-gongshu-hushu-south",
+    "street-shangcheng-jiefang",
+    "street-binjiang-jiangnan",
+    "street-yuhang-wenyi-west",
+];
+
+/// The message key naming `official`, one of [`DISTRICTS`].
+pub fn district_key(official: &str) -> Option<&'static str> {
+    DISTRICTS
+        .iter()
+        .position(|district| *district == official)
+        .map(|index| DISTRICT_KEYS[index])
+}
+
 /// The fields of the address-change form, in screen order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FormField {

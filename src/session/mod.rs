@@ -26,7 +26,7 @@ mod tests;
 mod types;
 
 pub use fault::Fault;
-pub use form::{AddressChangeForm, DISTRICTS, FormField};
+pub use form::{AddressChangeForm, DISTRICT_KEYS, DISTRICTS, FormField, district_key};
 pub use keypad::KeypadField;
 pub use machine::Session;
 pub use types::*;

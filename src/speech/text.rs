@@ -86,7 +86,7 @@ pub fn screen_phrases(view: &View, tr: &Translator) -> Vec<String> {
         Screen::SubmissionDistrict => {
             let items: Vec<_> = DISTRICTS
                 .iter()
-                .map(|d| (say.readable_or_described(d), view.form.district == *d))
+                .map(|d| (say.street(d), view.form.district == *d))
                 .collect();
             say.list(&items);
         }
@@ -351,7 +351,7 @@ fn form(view: &View, say: &mut Phrases<'_>) {
     let district = if view.form.district.is_empty() {
         String::new()
     } else {
-        say.readable_or_described(&view.form.district)
+        say.street(&view.form.district)
     };
     say.field("form-district", &district);
     say.field("form-house", &spell(&view.form.house, say.locale));
@@ -415,6 +415,14 @@ impl Phrases<'_> {
     }
 
     /// The text itself, or what it is when this locale's voice cannot read it.
+    /// A street by its name in this locale (the official name otherwise).
+    fn street(&self, official: &str) -> String {
+        match crate::session::district_key(official) {
+            Some(key) => self.tr.text(self.locale, key),
+            None => self.readable_or_described(official),
+        }
+    }
+
     fn readable_or_described(&self, text: &str) -> String {
         if self.readable(text) {
             text.to_owned()
@@ -492,10 +500,17 @@ mod tests {
     fn english_speech_describes_chinese_data_instead_of_reading_it() {
         let tr = Translator::new().expect("bundles load");
         let mut view = View::new(Screen::SubmissionConfirm, Locale::EnUs);
+        // A street of the list has an English name.
         view.form.district = DISTRICTS[0].to_owned();
         let text = screen_utterance(&view, &tr);
         assert!(!text.chars().any(is_han), "{text}");
+        assert!(text.contains("Wensan Road, Xihu District"), "{text}");
+        // Chinese data without one is described, not read out in Chinese.
+        view.form.district = "某区 某路".to_owned();
+        let text = screen_utterance(&view, &tr);
+        assert!(!text.chars().any(is_han), "{text}");
         assert!(text.contains(&tr.text(Locale::EnUs, "speech-name-in-chinese")));
+        view.form.district = DISTRICTS[0].to_owned();
         view.locale = Locale::ZhCn;
         assert!(screen_utterance(&view, &tr).contains(DISTRICTS[0]));
     }

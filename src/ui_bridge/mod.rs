@@ -196,14 +196,24 @@ pub fn present(ui: &AppWindow, view: &View) {
     set_model_if_changed(ui.get_applications(), strings(&view.applications), |m| {
         ui.set_applications(m)
     });
-    ui.set_form_district(view.form.district.as_str().into());
+    // Streets are submitted by their official name and shown in the locale's.
+    let street = |official: &str| -> SharedString {
+        match crate::session::district_key(official) {
+            Some(key) => tr.invoke_text(key.into(), tr.get_revision()),
+            None => official.into(),
+        }
+    };
+    ui.set_form_district(street(&view.form.district));
     ui.set_form_house(view.form.house.as_str().into());
     ui.set_form_room(view.form.room.as_str().into());
     ui.set_form_phone(view.form.phone.as_str().into());
     ui.set_form_complete(view.form.complete);
     set_model_if_changed(
         ui.get_districts(),
-        strings(&crate::session::DISTRICTS.map(str::to_owned)),
+        crate::session::DISTRICTS
+            .iter()
+            .map(|official| street(official))
+            .collect::<Vec<_>>(),
         |m| ui.set_districts(m),
     );
     ui.set_origin_application(view.origin_application.as_str().into());
