@@ -2,8 +2,8 @@
 //! a virtual social security card (in this process) that asks for its PIN.
 
 use std::path::Path;
-use std::process::Command;
 
+use crate::support::demo::{copy_script, demo_command};
 use crate::support::receipt;
 
 use estation::kiosk::backend::{SubmissionOutcome, reference_from_key};
@@ -12,8 +12,6 @@ use estation_drivers::card::virtual_card::harness::acquire_or_skip;
 use estation_drivers::card::virtual_card::{InsertedCard, SocialSecurityFixture, VirtualCardSpec};
 use estation_drivers::print;
 use receipt::expected_receipt;
-
-const BIN: &str = env!("CARGO_BIN_EXE_estation");
 
 #[test]
 fn household_proof_with_a_pin_protected_card_through_pcscd() {
@@ -35,25 +33,8 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
     let card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).expect("card in");
 
     let data = tempfile::tempdir().expect("temp dir");
-    let work = data.path().join("script");
-    std::fs::create_dir_all(&work).expect("folder");
-    let script = work.join("card-pin.script");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/card-pin.script"),
-        &script,
-    )
-    .expect("copy script");
-    let output = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--at",
-            "2026-11-24T02:00:00+08:00",
-            "--script",
-        ])
-        .arg(&script)
-        .arg("--data")
-        .arg(data.path())
+    let script = copy_script("card-pin.script", data.path());
+    let output = demo_command(&script, data.path())
         .output()
         .expect("estation runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -88,29 +69,8 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
 }
 
 fn run_card_script(script: &str, data: &Path) -> String {
-    let work = data.join("script");
-    std::fs::create_dir_all(work.join("shots")).expect("folder");
-    let copy = work.join(script);
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/scripts")
-            .join(script),
-        &copy,
-    )
-    .expect("copy script");
-    let output = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--at",
-            "2026-11-24T02:00:00+08:00",
-            "--script",
-        ])
-        .arg(&copy)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("estation runs");
+    let copy = copy_script(script, data);
+    let output = demo_command(&copy, data).output().expect("estation runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),

@@ -3,17 +3,14 @@
 //! TCP printer emulator (decoded pages asserted), including failure paths.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::support::demo::{copy_script, demo_command};
 use crate::support::receipt;
 
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::print::emulator::Emulator;
 use estation_drivers::print::{PrinterStatus, WIDTH_80MM, WIDTH_A4, decode};
-
-const BIN: &str = env!("CARGO_BIN_EXE_estation");
-/// A Tuesday, 02:00 in the service centre's time zone: after hours.
-const AT: &str = "2026-11-24T02:00:00+08:00";
 
 struct Run {
     data: tempfile::TempDir,
@@ -56,25 +53,9 @@ impl Run {
 
 fn run(script: &str, extra: &[&str]) -> Run {
     let data = tempfile::tempdir().expect("temp dir");
-    let work = data.path().join("script");
-    std::fs::create_dir_all(&work).expect("script folder");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/scripts")
-        .join(script);
-    let copy = work.join(script);
-    std::fs::copy(&source, &copy).expect("copy script");
-    let output = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--no-card-reader",
-            "--at",
-            AT,
-            "--script",
-        ])
-        .arg(&copy)
-        .arg("--data")
-        .arg(data.path())
+    let copy = copy_script(script, data.path());
+    let output = demo_command(&copy, data.path())
+        .arg("--no-card-reader")
         .args(extra)
         .output()
         .expect("estation runs");
@@ -339,18 +320,8 @@ fn a_technician_lockout_survives_a_restart() {
         pin("246810")
     );
     let demo = |script: &Path| {
-        Command::new(BIN)
-            .args([
-                "demo",
-                "--headless",
-                "--no-card-reader",
-                "--at",
-                AT,
-                "--script",
-            ])
-            .arg(script)
-            .arg("--data")
-            .arg(data.path())
+        demo_command(script, data.path())
+            .arg("--no-card-reader")
             .output()
             .expect("estation runs")
     };
@@ -372,18 +343,8 @@ fn a_technician_lockout_survives_a_restart() {
     // The control: in a fresh data folder the same script signs in, so the wait
     // above fails there (the menu shows instead).
     let fresh = tempfile::tempdir().unwrap();
-    let control = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--no-card-reader",
-            "--at",
-            AT,
-            "--script",
-        ])
-        .arg(data.path().join("right.script"))
-        .arg("--data")
-        .arg(fresh.path())
+    let control = demo_command(&data.path().join("right.script"), fresh.path())
+        .arg("--no-card-reader")
         .output()
         .unwrap();
     assert!(

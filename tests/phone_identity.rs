@@ -5,16 +5,15 @@
 
 #![cfg(unix)]
 
+use crate::support::demo::{copy_script, demo_command};
 use crate::support::pty;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Stdio};
 
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::print::{WIDTH_80MM, decode};
-
-const BIN: &str = env!("CARGO_BIN_EXE_estation");
 
 /// The demo kiosk running a script, its stdout read line by line.
 struct Kiosk {
@@ -26,28 +25,9 @@ struct Kiosk {
 
 impl Kiosk {
     fn start(script: &str, data: &Path, scanner: &Path) -> Kiosk {
-        let work = data.join("script");
-        std::fs::create_dir_all(work.join("shots")).expect("folder");
-        let copy = work.join(script);
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/scripts")
-                .join(script),
-            &copy,
-        )
-        .expect("copy script");
-        let mut child = Command::new(BIN)
-            .args([
-                "demo",
-                "--headless",
-                "--no-card-reader",
-                "--at",
-                "2026-11-24T02:00:00+08:00",
-                "--script",
-            ])
-            .arg(&copy)
-            .arg("--data")
-            .arg(data)
+        let copy = copy_script(script, data);
+        let mut child = demo_command(&copy, data)
+            .arg("--no-card-reader")
             .arg("--scanner")
             .arg(format!("serial:{}", scanner.display()))
             .stdout(Stdio::piped())

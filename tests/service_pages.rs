@@ -3,8 +3,8 @@
 //! is not on the first page, and an elderly resident reaches it with the
 //! "Next" button, not by knowing that a list can be swiped.
 
+use crate::support::demo::demo_command;
 use std::path::Path;
-use std::process::Command;
 
 const BRAND: [u8; 3] = [0x0b, 0x5c, 0xad];
 const TO_SERVICES: &str = "tap start\ntap language en-US\ntap elderly\nwait services\n";
@@ -13,18 +13,8 @@ const TO_SERVICES: &str = "tap start\ntap language en-US\ntap elderly\nwait serv
 fn run(dir: &Path, name: &str, script: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, script).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_estation"))
-        .args([
-            "demo",
-            "--headless",
-            "--no-card-reader",
-            "--at",
-            "2026-11-24T02:00:00+08:00",
-        ])
-        .arg("--script")
-        .arg(&path)
-        .arg("--data")
-        .arg(dir.join(format!("{name}.data")))
+    let output = demo_command(&path, &dir.join(format!("{name}.data")))
+        .arg("--no-card-reader")
         .env("ESTATION_LOG", "info")
         .output()
         .unwrap();

@@ -5,14 +5,11 @@
 //! PIN digit and never the digit, the certificate's summary with its code spelled
 //! out, and silence again after the visit.
 
-use std::path::Path;
-use std::process::Command;
-
+use crate::support::demo::{copy_script, demo_command};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::card::virtual_card::harness::acquire_or_skip;
 use estation_drivers::card::virtual_card::{InsertedCard, SocialSecurityFixture, VirtualCardSpec};
 
-const BIN: &str = env!("CARGO_BIN_EXE_estation");
 const PIN: &str = "123456";
 
 /// The `spoken:` lines after `mark NAME`, up to the next mark.
@@ -46,25 +43,8 @@ fn a_certificate_with_keys_alone_and_every_step_spoken() {
     let _card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).expect("card in");
 
     let data = tempfile::tempdir().expect("temp dir");
-    let work = data.path().join("script");
-    std::fs::create_dir_all(work.join("shots")).expect("folder");
-    let script = work.join("voice-keys.script");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/voice-keys.script"),
-        &script,
-    )
-    .expect("copy script");
-    let output = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--at",
-            "2026-11-24T02:00:00+08:00",
-            "--script",
-        ])
-        .arg(&script)
-        .arg("--data")
-        .arg(data.path())
+    let script = copy_script("voice-keys.script", data.path());
+    let output = demo_command(&script, data.path())
         .output()
         .expect("estation runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

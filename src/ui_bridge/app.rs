@@ -167,6 +167,14 @@ impl App {
 
     /// Handles results until the scanner has delivered `codes` codes in all
     /// since the kiosk started (whether a screen wanted them or not).
+    /// Handles results until the code scanner is open and reading: a code sent
+    /// before that is lost, as it would be at a real kiosk.
+    pub fn wait_for_scanner(&self, deadline: Duration) -> Result<(), AppError> {
+        self.handle_until(deadline, "the code scanner", || {
+            self.kiosk.borrow().session().scanner_ready()
+        })
+    }
+
     pub fn wait_for_scans(&self, codes: u64, deadline: Duration) -> Result<(), AppError> {
         self.handle_until(deadline, "scanned codes", || {
             self.kiosk.borrow().codes_scanned() >= codes

@@ -64,6 +64,8 @@ pub enum Command {
     Hold(Duration),
     /// Handle results until the code scanner has read this many codes in all.
     WaitScans(u64),
+    /// Wait until the code scanner is open and reading.
+    WaitScanner,
     /// A key on the keyboard or tactile keypad (its Slint key text).
     Key(String),
     /// Print, one `spoken: TEXT` line each, what voice guidance said since the
@@ -174,6 +176,7 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Command)>, ScriptError> {
             ),
             ["spoken"] => Command::Spoken,
             ["settle"] => Command::Settle,
+            ["wait-scanner"] => Command::WaitScanner,
             ["wait-scans", count] => Command::WaitScans(
                 count
                     .parse()
@@ -297,6 +300,9 @@ pub fn run(
                 }
                 let _ = out.flush();
             }
+            Command::WaitScanner => app
+                .wait_for_scanner(DEFAULT_WAIT)
+                .map_err(|source| ScriptError::Run { line, source })?,
             Command::WaitScans(count) => app
                 .wait_for_scans(*count, DEFAULT_WAIT)
                 .map_err(|source| ScriptError::Run { line, source })?,

@@ -1,6 +1,7 @@
 //! Pieces shared by the kiosk's test modules.
 
 pub mod central;
+pub mod demo;
 #[cfg(unix)]
 pub mod display;
 #[cfg(unix)]
