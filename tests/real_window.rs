@@ -107,7 +107,8 @@ fn landscape_xvfb_shows_every_pixel_of_the_window_and_follows_taps() {
         None,
         Taps {
             start: (960, 540),
-            first_language: (960, 520),
+            // Landscape: the languages stand in a row; the first is on the left.
+            first_language: (300, 500),
             // Landscape: Back is in the navigation column on the right, above Home.
             back: (1770, 844),
         },

@@ -293,3 +293,36 @@ fn every_screen_fits_a_1366x768_landscape_panel() {
 fn every_screen_fits_a_768x1366_portrait_panel() {
     every_screen_fits(768, 1366);
 }
+
+/// The check finds text drawn across its box: in a window only 640 logical
+/// pixels wide (`--scale 1`), the rating's words in elderly English do not fit
+/// their cards, and the command says so and fails.
+#[test]
+fn text_drawn_outside_its_box_is_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(BIN)
+        .args([
+            "screenshot",
+            "--screen",
+            "rating",
+            "--locale",
+            "en-US",
+            "--elderly",
+            "--width",
+            "640",
+            "--height",
+            "1920",
+            "--scale",
+            "1",
+            "--out",
+        ])
+        .arg(dir.path().join("narrow.png"))
+        .output()
+        .expect("estation runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("text drawn outside its box: rating en-US elderly"),
+        "{stderr}"
+    );
+}

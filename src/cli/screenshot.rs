@@ -99,29 +99,58 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
     let samples = Samples::new();
     slint::ComponentHandle::show(&ui)?;
     let mut overflowing = Vec::new();
+    let mut crossing_boxes = Vec::new();
     for (screen, locale, elderly, out) in jobs {
         let view = sample_view(&samples, &translator, screen, locale, elderly);
         ui_bridge::present(&ui, &view);
-        window
+        let shot = window
             .save_png(&out)
             .with_context(|| format!("rendering {} ({locale})", screen.name()))?;
+        let what = format!(
+            "{} {locale}{}",
+            screen.name(),
+            if elderly { " elderly" } else { "" }
+        );
         if ui.get_layout_overflow() {
-            overflowing.push(format!(
-                "{} {locale}{}",
-                screen.name(),
-                if elderly { " elderly" } else { "" }
-            ));
+            overflowing.push(what.clone());
+        }
+        let crossing = pixels_outside_boxes(&ui, &window, &shot)?;
+        if crossing > 0 {
+            crossing_boxes.push(format!("{what} ({crossing} pixels)"));
         }
         println!("{}", out.display());
     }
-    if overflowing.is_empty() {
+    for screen in &overflowing {
+        eprintln!("estation: content does not fit the window: {screen}");
+    }
+    for screen in &crossing_boxes {
+        eprintln!("estation: text drawn outside its box: {screen}");
+    }
+    if overflowing.is_empty() && crossing_boxes.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        for screen in &overflowing {
-            eprintln!("estation: content does not fit the window: {screen}");
-        }
         Ok(ExitCode::from(3))
     }
+}
+
+/// How many pixels of the screen just rendered (`shot`) change when every box
+/// clips its content to its own bounds: none, unless something (text that does
+/// not fit, mostly) is drawn across a box's border.
+fn pixels_outside_boxes(
+    ui: &AppWindow,
+    window: &crate::ui_bridge::headless::HeadlessWindow,
+    shot: &image::RgbImage,
+) -> anyhow::Result<usize> {
+    let theme = slint::ComponentHandle::global::<crate::ui_bridge::Theme>(ui);
+    theme.set_clip_boxes(true);
+    let clipped = window.render_now();
+    theme.set_clip_boxes(false);
+    let clipped = clipped.context("rendering with boxes clipped")?;
+    Ok(shot
+        .pixels()
+        .zip(clipped.pixels())
+        .filter(|(a, b)| a != b)
+        .count())
 }
 
 /// Thumbnails per row of a contact sheet.
@@ -153,6 +182,7 @@ fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Res
         image::Rgb([200, 200, 200]),
     );
     let mut overflowing = Vec::new();
+    let mut crossing_boxes = Vec::new();
     for (i, screen) in Screen::ALL.iter().enumerate() {
         let view = sample_view(&samples, &translator, *screen, locale, args.elderly);
         ui_bridge::present(&ui, &view);
@@ -167,8 +197,14 @@ fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Res
         );
         let (col, row) = (i as u32 % SHEET_COLUMNS, i as u32 / SHEET_COLUMNS);
         let (x, y) = (gap + col * (thumb_w + gap), gap + row * (thumb_h + gap));
-        if ui.get_layout_overflow() {
-            overflowing.push(screen.name());
+        let crossing = pixels_outside_boxes(&ui, &window, &shot)?;
+        if crossing > 0 {
+            crossing_boxes.push(format!("{} ({crossing} pixels)", screen.name()));
+        }
+        if ui.get_layout_overflow() || crossing > 0 {
+            if ui.get_layout_overflow() {
+                overflowing.push(screen.name());
+            }
             for dy in 0..thumb_h + 6 {
                 for dx in 0..thumb_w + 6 {
                     if let Some(p) = sheet.get_pixel_mut_checked(
@@ -199,6 +235,14 @@ fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Res
             args.width,
             args.height,
             overflowing.join(", ")
+        );
+    }
+    if !crossing_boxes.is_empty() {
+        eprintln!(
+            "framed red, text drawn outside its box at {}x{}: {}",
+            args.width,
+            args.height,
+            crossing_boxes.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)

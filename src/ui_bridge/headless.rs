@@ -132,6 +132,12 @@ impl HeadlessWindow {
     pub fn render(&self) -> Result<image::RgbImage, HeadlessError> {
         // Let bindings settle and any running animation finish before the picture.
         self.advance(Duration::from_secs(5));
+        self.render_now()
+    }
+
+    /// Renders the window at the platform's current time: a second picture of
+    /// the same moment (spinners at the same angle), for comparisons.
+    pub fn render_now(&self) -> Result<image::RgbImage, HeadlessError> {
         let (width, height) = self.size();
         let mut pixels = vec![Rgb8Pixel::new(0, 0, 0); width as usize * height as usize];
         self.window.request_redraw();
