@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::demo::{copy_script, demo_command};
+use crate::support::demo::{copy_script, demo_command, resident_card};
 use crate::support::receipt;
 
 use estation::kiosk::backend::{SubmissionOutcome, reference_from_key};
@@ -20,16 +20,7 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
         return;
     };
     let resident = &DEMO_RESIDENTS[0];
-    let fixture = SocialSecurityFixture {
-        card_number: resident.card_number.into(),
-        id_number: resident.id_number.into(),
-        name: resident.name.into(),
-        gender_code: b'1',
-        birth_date_bcd: Some([0x19, 0x85, 0x03, 0x12]),
-        pin: Some("123456".into()),
-        pin_tries: 3,
-        first_generation: false,
-    };
+    let fixture = resident_card(resident, Some("123456"));
     let card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).expect("card in");
 
     let data = tempfile::tempdir().expect("temp dir");
@@ -92,14 +83,8 @@ fn a_refused_submission_is_shown_and_printed_as_refused() {
     };
     let resident = &DEMO_RESIDENTS[0];
     let fixture = SocialSecurityFixture {
-        card_number: resident.card_number.into(),
-        id_number: resident.id_number.into(),
         name: "王小明".into(),
-        gender_code: b'1',
-        birth_date_bcd: Some([0x19, 0x85, 0x03, 0x12]),
-        pin: None,
-        pin_tries: 3,
-        first_generation: false,
+        ..resident_card(resident, None)
     };
     assert_ne!(fixture.name, resident.name);
     let _card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).expect("card in");

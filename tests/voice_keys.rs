@@ -5,10 +5,10 @@
 //! PIN digit and never the digit, the certificate's summary with its code spelled
 //! out, and silence again after the visit.
 
-use crate::support::demo::{copy_script, demo_command};
+use crate::support::demo::{copy_script, demo_command, resident_card};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::card::virtual_card::harness::acquire_or_skip;
-use estation_drivers::card::virtual_card::{InsertedCard, SocialSecurityFixture, VirtualCardSpec};
+use estation_drivers::card::virtual_card::{InsertedCard, VirtualCardSpec};
 
 const PIN: &str = "123456";
 
@@ -30,16 +30,7 @@ fn a_certificate_with_keys_alone_and_every_step_spoken() {
         return;
     };
     let resident = &DEMO_RESIDENTS[0];
-    let fixture = SocialSecurityFixture {
-        card_number: resident.card_number.into(),
-        id_number: resident.id_number.into(),
-        name: resident.name.into(),
-        gender_code: b'1',
-        birth_date_bcd: Some([0x19, 0x85, 0x03, 0x12]),
-        pin: Some(PIN.into()),
-        pin_tries: 3,
-        first_generation: false,
-    };
+    let fixture = resident_card(resident, Some(PIN));
     let _card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).expect("card in");
 
     let data = tempfile::tempdir().expect("temp dir");

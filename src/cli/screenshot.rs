@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::i18n::{Locale, Translator};
 use crate::session::Screen;
-use crate::ui_bridge::headless::HeadlessPlatform;
+use crate::ui_bridge::headless::{HeadlessPlatform, HeadlessWindow};
 use crate::ui_bridge::screens::{Samples, sample_view};
 use crate::ui_bridge::{self, AppWindow};
 
@@ -92,11 +92,12 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
         jobs.push((screen, locale, args.elderly, out));
     }
 
-    let window = HeadlessPlatform::install_at(args.width, args.height, args.scale)?;
-    let translator = Arc::new(Translator::new()?);
-    let ui = AppWindow::new()?;
-    ui_bridge::install_translator(&ui, translator.clone());
-    let samples = Samples::new();
+    let Rendering {
+        window,
+        translator,
+        ui,
+        samples,
+    } = Rendering::new(&args)?;
     slint::ComponentHandle::show(&ui)?;
     let mut overflowing = Vec::new();
     let mut crossing_boxes = Vec::new();
@@ -133,12 +134,36 @@ pub fn run(args: ScreenshotArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A headless window at the requested size and scale, the window's component
+/// with its translator, and the screens' sample data.
+struct Rendering {
+    window: HeadlessWindow,
+    translator: Arc<Translator>,
+    ui: AppWindow,
+    samples: Samples,
+}
+
+impl Rendering {
+    fn new(args: &ScreenshotArgs) -> anyhow::Result<Self> {
+        let window = HeadlessPlatform::install_at(args.width, args.height, args.scale)?;
+        let translator = Arc::new(Translator::new()?);
+        let ui = AppWindow::new()?;
+        ui_bridge::install_translator(&ui, translator.clone());
+        Ok(Self {
+            window,
+            translator,
+            ui,
+            samples: Samples::new(),
+        })
+    }
+}
+
 /// How many pixels of the screen just rendered (`shot`) change when every box
 /// clips its content to its own bounds: none, unless something (text that does
 /// not fit, mostly) is drawn across a box's border.
 fn pixels_outside_boxes(
     ui: &AppWindow,
-    window: &crate::ui_bridge::headless::HeadlessWindow,
+    window: &HeadlessWindow,
     shot: &image::RgbImage,
 ) -> anyhow::Result<usize> {
     let theme = slint::ComponentHandle::global::<crate::ui_bridge::Theme>(ui);
@@ -163,11 +188,12 @@ const THUMB_LONG_SIDE: u32 = 180;
 fn contact_sheet(args: &ScreenshotArgs, folder: &std::path::Path) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
     let locale: Locale = args.locale.parse()?;
-    let window = HeadlessPlatform::install_at(args.width, args.height, args.scale)?;
-    let translator = Arc::new(Translator::new()?);
-    let ui = AppWindow::new()?;
-    ui_bridge::install_translator(&ui, translator.clone());
-    let samples = Samples::new();
+    let Rendering {
+        window,
+        translator,
+        ui,
+        samples,
+    } = Rendering::new(args)?;
     slint::ComponentHandle::show(&ui)?;
     let long = args.width.max(args.height);
     let (thumb_w, thumb_h) = (

@@ -2,6 +2,9 @@
 //! data folder of the test's own, and the tests' pinned time.
 
 use std::path::{Path, PathBuf};
+
+use estation_central::seed::DemoResident;
+use estation_drivers::card::virtual_card::SocialSecurityFixture;
 use std::process::Command;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_estation");
@@ -35,4 +38,19 @@ pub fn copy_script(name: &str, data: &Path) -> PathBuf {
     )
     .expect("copy script");
     copy
+}
+
+/// A social security card of `resident` as the demo's central service knows
+/// them, born 1985-03-12, with `pin` and three tries left.
+pub fn resident_card(resident: &DemoResident, pin: Option<&str>) -> SocialSecurityFixture {
+    SocialSecurityFixture {
+        card_number: resident.card_number.into(),
+        id_number: resident.id_number.into(),
+        name: resident.name.into(),
+        gender_code: b'1',
+        birth_date_bcd: Some([0x19, 0x85, 0x03, 0x12]),
+        pin: pin.map(str::to_owned),
+        pin_tries: 3,
+        first_generation: false,
+    }
 }
