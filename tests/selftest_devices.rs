@@ -15,7 +15,7 @@ use estation::ops::selftest::{
     SelftestReport, Status, run_selftest,
 };
 use estation_central::server::EmbeddedCentral;
-use estation_drivers::card::virtual_card::harness::acquire_or_skip;
+use estation_drivers::card::virtual_card::harness::{self, acquire_or_skip};
 use estation_drivers::card::virtual_card::{
     InsertedCard, SocialSecurityFixture, VPCD_READER, VirtualCardSpec,
 };
@@ -339,7 +339,13 @@ async fn the_virtual_reader_without_a_card_fails_the_read_and_with_one_passes() 
     };
     // The harness hands the reader over empty.
     let report = run_selftest(&card_test(true)).await;
-    assert_eq!(status_of(&report, "card-reader").0, Status::Pass);
+    assert_eq!(
+        status_of(&report, "card-reader").0,
+        Status::Pass,
+        "{:#?}\n{}",
+        report.check("card-reader"),
+        harness::diagnosis()
+    );
     assert_eq!(
         status_of(&report, "card-read"),
         (Status::Fail, "no-card".into())

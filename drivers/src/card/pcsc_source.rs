@@ -61,6 +61,21 @@ pub struct ReaderInfo {
 /// stderr and exit 1.
 pub fn list_readers() -> Result<Vec<ReaderInfo>, CardError> {
     let context = establish()?;
+    // A reader plugged or unplugged between listing and asking for states
+    // makes pcscd refuse the whole question (unknown reader); ask again.
+    let mut attempts_left = LIST_ATTEMPTS;
+    loop {
+        match reader_states(&context) {
+            Err(CardError::ReaderUnplugged) if attempts_left > 1 => attempts_left -= 1,
+            result => return result,
+        }
+    }
+}
+
+/// How often [`list_readers`] asks again when the reader list changed under it.
+const LIST_ATTEMPTS: u32 = 3;
+
+fn reader_states(context: &pcsc::Context) -> Result<Vec<ReaderInfo>, CardError> {
     let names = match context.list_readers_owned() {
         Ok(names) => names,
         Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
