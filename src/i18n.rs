@@ -50,6 +50,10 @@ impl Locale {
                         include_str!(concat!("../i18n/", $tag, "/maintenance.ftl")),
                     ),
                     (
+                        concat!($tag, "/selftest.ftl"),
+                        include_str!(concat!("../i18n/", $tag, "/selftest.ftl")),
+                    ),
+                    (
                         concat!($tag, "/speech.ftl"),
                         include_str!(concat!("../i18n/", $tag, "/speech.ftl")),
                     ),
@@ -247,6 +251,32 @@ mod tests {
             let extra: Vec<_> = keys.iter().filter(|k| !reference.contains(k)).collect();
             assert!(missing.is_empty(), "{locale} lacks {missing:?}");
             assert!(extra.is_empty(), "{locale} has keys zh-CN lacks: {extra:?}");
+        }
+    }
+
+    /// The report screen composes `check-<id>-<code>` for every check it shows:
+    /// each pair the self-test can report has its name, finding and (unless
+    /// it passed) its action in every language.
+    #[test]
+    fn every_selftest_check_and_code_is_translated() {
+        let tr = Translator::new().expect("bundles load");
+        for locale in Locale::ALL {
+            for (id, codes) in crate::ops::selftest::CHECK_CODES {
+                assert!(
+                    tr.has(locale, &format!("check-{id}")),
+                    "{locale} check-{id}"
+                );
+                for code in *codes {
+                    let key = format!("check-{id}-{code}");
+                    assert!(tr.has(locale, &key), "{locale} lacks {key}");
+                    let text = tr.text(locale, &key);
+                    assert!(!text.contains("check-"), "{locale} {key}: {text}");
+                    if *code != "ok" {
+                        let action = format!("{key}.action");
+                        assert!(tr.has(locale, &action), "{locale} lacks {action}");
+                    }
+                }
+            }
         }
     }
 

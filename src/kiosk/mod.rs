@@ -871,8 +871,8 @@ pub fn checks_view(report: &crate::ops::selftest::SelftestReport) -> Vec<crate::
                 crate::ops::selftest::Status::Fail => "fail",
             }
             .into(),
+            code: check.code.clone(),
             reason: check.reason.clone(),
-            action: check.action.clone().unwrap_or_default(),
         })
         .collect()
 }

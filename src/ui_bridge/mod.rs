@@ -240,8 +240,8 @@ pub fn present(ui: &AppWindow, view: &View) {
         .map(|c| CheckLine {
             id: c.id.as_str().into(),
             status: c.status.as_str().into(),
-            reason: c.reason.as_str().into(),
-            action: c.action.as_str().into(),
+            code: c.code.as_str().into(),
+            detail: c.reason.as_str().into(),
         })
         .collect();
     set_model_if_changed(ui.get_checks(), checks, |m| ui.set_checks(m));

@@ -281,34 +281,44 @@ pub fn sample_view(
         }
         Screen::MaintenanceMenu => view.technician = "T-0042".into(),
         Screen::SelfTestReport => {
-            let check = |id: &str, status: &str, reason: &str, action: &str| CheckView {
+            let check = |id: &str, status: &str, code: &str, reason: &str| CheckView {
                 id: id.into(),
                 status: status.into(),
+                code: code.into(),
                 reason: reason.into(),
-                action: action.into(),
             };
             view.checks = vec![
-                check("card-reader", "pass", "1 reader: Virtual PCD 00 00", ""),
+                check(
+                    "card-reader",
+                    "pass",
+                    "ok",
+                    "reader \"Virtual PCD 00 00\" connected, no card inserted",
+                ),
                 check(
                     "printer",
                     "warn",
-                    "paper near end",
-                    "load a new roll before the night",
+                    "paper-near-end",
+                    "the paper roll is nearly used up",
                 ),
                 check(
                     "central",
                     "pass",
-                    "reachable, kiosk accepted, TLS valid",
-                    "",
+                    "ok",
+                    "reachable, kiosk accepted, TLS certificate valid",
                 ),
                 check(
                     "clock",
                     "fail",
+                    "skew",
                     "kiosk clock is +412 s from the central service's",
-                    "set the clock (enable NTP)",
                 ),
-                check("disk", "pass", "52 GiB free", ""),
-                check("outbox", "pass", "0 waiting", ""),
+                check("disk", "pass", "ok", "53248 MiB free for /var/lib/estation"),
+                check(
+                    "outbox",
+                    "pass",
+                    "ok",
+                    "0 waiting, 0 refused by the service, 0 failed deliveries in a row",
+                ),
             ];
         }
         // A kiosk with a code scanner, the usual fitting.

@@ -163,8 +163,10 @@ impl std::fmt::Debug for DocumentFacts {
 pub struct CheckView {
     pub id: String,
     pub status: String,
+    /// Stable code; with `id`, it names the translated finding and action.
+    pub code: String,
+    /// The measured detail, in English as the fleet reads it.
     pub reason: String,
-    pub action: String,
 }
 
 /// The address-change form as shown: values ready to display.

@@ -11,8 +11,8 @@ mod checks;
 mod model;
 
 pub use model::{
-    CardTest, CentralTest, Check, DisplayResult, PrinterTest, REPORT_SCHEMA, ScannerTest,
-    SelftestContext, SelftestReport, Status, Thresholds,
+    CHECK_CODES, CardTest, CentralTest, Check, DisplayResult, PrinterTest, REPORT_SCHEMA,
+    ScannerTest, SelftestContext, SelftestReport, Status, Thresholds,
 };
 
 use time::OffsetDateTime;
@@ -170,5 +170,44 @@ pub async fn run_selftest(ctx: &SelftestContext) -> SelftestReport {
         finished_at: OffsetDateTime::now_utc(),
         status,
         checks: all,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK_CODES;
+
+    /// Every kebab-case word the checks write is a check id or a code listed in
+    /// CHECK_CODES, so that a new code cannot reach the report screen without
+    /// its translations (which the i18n tests require for every listed pair).
+    #[test]
+    fn every_code_the_checks_can_report_is_listed() {
+        // Words in the checks' source that are not ids or codes.
+        const OTHER_WORDS: [&str; 4] = ["tls", "handshake", "certificate", "built-in"];
+        let listed: std::collections::BTreeSet<&str> = CHECK_CODES
+            .iter()
+            .flat_map(|(id, codes)| std::iter::once(*id).chain(codes.iter().copied()))
+            .collect();
+        for source in [include_str!("checks.rs"), include_str!("mod.rs")] {
+            // Only the code before this test module.
+            let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+            for literal in code.split('"').skip(1).step_by(2) {
+                let kebab = !literal.is_empty()
+                    && literal.split('-').all(|part| {
+                        !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase())
+                    });
+                if kebab && !OTHER_WORDS.contains(&literal) {
+                    assert!(
+                        listed.contains(literal),
+                        "{literal:?} is reported by a check but not in CHECK_CODES"
+                    );
+                }
+            }
+        }
+        // And each pair is unique.
+        for (id, codes) in CHECK_CODES {
+            let unique: std::collections::BTreeSet<_> = codes.iter().collect();
+            assert_eq!(unique.len(), codes.len(), "{id} lists a code twice");
+        }
     }
 }

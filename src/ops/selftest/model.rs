@@ -17,6 +17,134 @@ use crate::ops::bundle::BundleStore;
 /// Layout of the JSON report.
 pub const REPORT_SCHEMA: u32 = 1;
 
+/// Every check id and every code it can report. The report screen shows each
+/// pair in the kiosk's language (`check-<id>` names the check,
+/// `check-<id>-<code>` says what was found, its `.action` what to do, in
+/// i18n/*/selftest.ftl); the reason and action in the JSON stay the English
+/// detail the fleet reads. A test reads the checks' source to keep this whole.
+pub const CHECK_CODES: &[(&str, &[&str])] = &[
+    (
+        "card-reader",
+        &[
+            "ok",
+            "pcsc-unavailable",
+            "pcsc-error",
+            "no-reader",
+            "not-configured",
+        ],
+    ),
+    (
+        "card-read",
+        &[
+            "ok",
+            "no-card",
+            "mute-card",
+            "unknown-card",
+            "read-failed",
+            "not-configured",
+        ],
+    ),
+    (
+        "scanner",
+        &[
+            "ok",
+            "starting",
+            "stopped",
+            "not-found",
+            "permission-denied",
+            "busy",
+            "not-a-scanner",
+            "unsupported",
+            "unavailable",
+            "internal",
+            "not-configured",
+        ],
+    ),
+    (
+        "printer",
+        &[
+            "ok",
+            "paper-near-end",
+            "paper-end",
+            "cover-open",
+            "cutter-error",
+            "printer-error",
+            "bad-uri",
+            "unreachable",
+            "print-failed",
+            "not-configured",
+        ],
+    ),
+    (
+        "printer-test-page",
+        &[
+            "ok",
+            "not-ready",
+            "paper-end",
+            "cover-open",
+            "cutter-error",
+            "printer-error",
+            "bad-uri",
+            "unreachable",
+            "print-failed",
+        ],
+    ),
+    (
+        "central",
+        &[
+            "ok",
+            "client-error",
+            "tls-invalid",
+            "timeout",
+            "unreachable",
+            "bad-status",
+            "kiosk-unauthorized",
+            "degraded",
+            "not-configured",
+        ],
+    ),
+    (
+        "clock",
+        &["ok", "not-checked", "no-date", "skew", "not-configured"],
+    ),
+    (
+        "disk",
+        &[
+            "ok",
+            "disk-full",
+            "disk-low",
+            "disk-error",
+            "not-configured",
+        ],
+    ),
+    (
+        "outbox",
+        &[
+            "ok",
+            "sender-failing",
+            "backlog",
+            "rejected",
+            "not-configured",
+        ],
+    ),
+    ("config", &["ok", "no-bundle", "expired", "not-configured"]),
+    (
+        "display",
+        &["ok", "not-tested", "display-fault", "not-configured"],
+    ),
+    (
+        "voice",
+        &[
+            "ok",
+            "no-engine",
+            "no-voice",
+            "engine-failed",
+            "no-audio-device",
+        ],
+    ),
+    ("devices", &["internal"]),
+];
+
 /// Outcome of one check; ordered from best to worst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
