@@ -1,6 +1,6 @@
 //! Rules of the screens that a program can check on their pixels, in both
-//! modes: elderly keys are never smaller than standard ones, and a disabled
-//! button stays legible.
+//! modes: elderly keys are never smaller than standard ones, a disabled button
+//! stays legible, a spinner stands out, and the navigation bar is one layout.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -126,4 +126,103 @@ fn a_waiting_screen_shows_a_spinner_that_stands_out() {
             "spinner contrast {ratio:.1}:1 (elderly={elderly})"
         );
     }
+}
+
+/// One layout rule for the navigation bar: on every screen that has one, Home
+/// is the same button in the same place (bottom right), and the place to its
+/// left holds either the same Back button or nothing; no screen moves Home or
+/// widens it. The screens without the bar are the waiting screens, the error
+/// screen (its own buttons) and goodbye, and attract, which is the home.
+#[test]
+fn the_navigation_bar_is_one_layout_on_every_screen() {
+    const WITHOUT_BAR: [&str; 12] = [
+        "attract",
+        "reading-card",
+        "checking-code",
+        "issuing",
+        "fetching-origin-form",
+        "fetching-progress",
+        "submitting",
+        "printing",
+        "checking-technician",
+        "running-selftest",
+        "error",
+        "goodbye",
+    ];
+    let list = Command::new(env!("CARGO_BIN_EXE_estation"))
+        .args(["screenshot", "--list"])
+        .output()
+        .unwrap();
+    let screens: Vec<String> = String::from_utf8(list.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(screens.len() > 30, "{screens:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for elderly in [false, true] {
+        // "services" has both buttons.
+        let reference = shot(dir.path(), "services", "en-US", elderly);
+        let (back, home) = (button_box(&reference, true), button_box(&reference, false));
+        let (Some(back), Some(home)) = (back, home) else {
+            panic!("the reference shows no Back or Home: {back:?} {home:?}");
+        };
+        assert!(home.0 > back.2, "Home is right of Back: {back:?} {home:?}");
+        for screen in &screens {
+            let page = shot(dir.path(), screen, "en-US", elderly);
+            let (left, right) = (button_box(&page, true), button_box(&page, false));
+            if WITHOUT_BAR.contains(&screen.as_str()) {
+                assert_ne!(
+                    right,
+                    Some(home),
+                    "{screen} (elderly={elderly}) is listed without the bar but shows it"
+                );
+                continue;
+            }
+            assert_eq!(
+                right,
+                Some(home),
+                "{screen} (elderly={elderly}): Home is not where the bar puts it"
+            );
+            assert!(
+                left == Some(back) || left.is_none(),
+                "{screen} (elderly={elderly}): left of Home is {left:?}, neither Back {back:?} nor empty"
+            );
+        }
+    }
+}
+
+/// The box (left, top, right, bottom) of what is drawn in one half of the
+/// navigation bar (the bottom 200 px), inside the bar's one-pixel border: a
+/// button's outline, or `None` when that half is empty.
+fn button_box(page: &image::RgbImage, left_half: bool) -> Option<(u32, u32, u32, u32)> {
+    let (width, height) = (page.width(), page.height());
+    let xs = if left_half {
+        2..width / 2
+    } else {
+        width / 2..width - 2
+    };
+    let ys = height - 198..height - 2;
+    let background = *page.get_pixel(xs.start + 1, ys.start + 1);
+    let ink = |x: u32, y: u32| {
+        let p = page.get_pixel(x, y);
+        p.0.iter()
+            .zip(background.0)
+            .map(|(a, b)| a.abs_diff(b))
+            .max()
+            .unwrap_or(0)
+            > 60
+    };
+    let mut found: Option<(u32, u32, u32, u32)> = None;
+    for y in ys {
+        for x in xs.clone() {
+            if ink(x, y) {
+                found = Some(match found {
+                    None => (x, y, x, y),
+                    Some((l, t, r, b)) => (l.min(x), t.min(y), r.max(x), b.max(y)),
+                });
+            }
+        }
+    }
+    found
 }

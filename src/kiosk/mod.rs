@@ -1021,6 +1021,29 @@ mod tests {
         }
     }
 
+    /// The attract screen names four kinds of service (`attract-services`):
+    /// the demo catalogue that screenshots and reviews use offers each of them
+    /// open around the clock, so nothing advertised is missing from the list.
+    #[test]
+    fn the_demo_catalogue_offers_every_kind_the_attract_screen_names() {
+        let catalogue = wire::Catalogue {
+            categories: estation_central::seed::categories(),
+            services: estation_central::seed::services(),
+        };
+        let open = supported_open_services(&catalogue);
+        for kind in [
+            FlowKind::Certificate,
+            FlowKind::OriginForm,
+            FlowKind::Progress,
+            FlowKind::Submission,
+        ] {
+            assert!(
+                open.iter().any(|entry| entry.kind == kind),
+                "no open {kind:?} service"
+            );
+        }
+    }
+
     #[test]
     fn every_service_badge_differs_where_its_words_allow() {
         let mut groups = vec![
