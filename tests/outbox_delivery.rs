@@ -2,39 +2,16 @@
 //! restarts, refusals. Rows in the server's database are the evidence.
 
 use crate::support::central as central_support;
+use crate::support::outbox::{quick, until};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use central_support::{Fault, FaultProxy, address_change, client, column, free_port, rows};
 use estation::central_client::RetryPolicy;
-use estation::central_client::outbox::{
-    EntryOutcome, Outbox, OutboxKind, OutboxStatus, SenderPolicy,
-};
+use estation::central_client::outbox::{EntryOutcome, Outbox, OutboxKind};
 use estation_central::server::{EmbeddedCentral, ServerOptions};
 use estation_central::wire::{RatingRequest, Score};
-use tokio::sync::watch;
-
-fn quick() -> SenderPolicy {
-    SenderPolicy {
-        backoff: RetryPolicy {
-            max_attempts: u32::MAX,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-        },
-    }
-}
-
-/// Waits (bounded, as a safety net only) until the status satisfies `ready`.
-async fn until(
-    status: &mut watch::Receiver<OutboxStatus>,
-    ready: impl FnMut(&OutboxStatus) -> bool,
-) -> OutboxStatus {
-    *tokio::time::timeout(Duration::from_secs(60), status.wait_for(ready))
-        .await
-        .expect("the outbox never reached the expected state")
-        .unwrap()
-}
 
 fn rating(i: usize) -> RatingRequest {
     RatingRequest {

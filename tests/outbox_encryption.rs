@@ -3,38 +3,15 @@
 //! for a wrong, short or exposed key file.
 
 use crate::support::central as central_support;
+use crate::support::outbox::{quick, until};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use central_support::{address_change, client, column, rows};
-use estation::central_client::RetryPolicy;
-use estation::central_client::outbox::{Outbox, OutboxError, OutboxStatus, SenderPolicy};
+use estation::central_client::outbox::{Outbox, OutboxError};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::EmbeddedCentral;
-use tokio::sync::watch;
-
-fn quick() -> SenderPolicy {
-    SenderPolicy {
-        backoff: RetryPolicy {
-            max_attempts: u32::MAX,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-        },
-    }
-}
-
-/// Waits (bounded, as a safety net only) until the status satisfies `ready`.
-async fn until(
-    status: &mut watch::Receiver<OutboxStatus>,
-    ready: impl FnMut(&OutboxStatus) -> bool,
-) -> OutboxStatus {
-    *tokio::time::timeout(Duration::from_secs(60), status.wait_for(ready))
-        .await
-        .expect("the outbox never reached the expected state")
-        .unwrap()
-}
 
 /// Every byte SQLite keeps for the database: the file, its WAL and shared memory.
 fn raw_bytes(path: &Path) -> Vec<u8> {

@@ -5,29 +5,19 @@
 //! ignored `kiosk_child` test.
 
 use crate::support::central as central_support;
+use crate::support::outbox::quick;
 
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use central_support::{address_change, client, column, rows};
-use estation::central_client::RetryPolicy;
-use estation::central_client::outbox::{Outbox, OutboxKind, SenderPolicy};
+use estation::central_client::outbox::{Outbox, OutboxKind};
 use estation_central::server::EmbeddedCentral;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const TOTAL: usize = 300;
 const KILL_AFTER: usize = 60;
-
-fn quick() -> SenderPolicy {
-    SenderPolicy {
-        backoff: RetryPolicy {
-            max_attempts: u32::MAX,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-        },
-    }
-}
 
 /// The kiosk side; only does something when started by the test below.
 #[test]

@@ -326,18 +326,24 @@ impl IdentitySource for DemoCards {
                 None => Err(CardError::NoReader),
             };
         }
-        let resident = DEMO_RESIDENTS
-            .first()
-            .ok_or(CardError::NoCard(reader.to_owned()))?;
-        Ok(Identity {
-            profile: ProfileId::Simulated,
-            card_number: resident.card_number.to_owned(),
-            id_number: resident.id_number.to_owned(),
-            name: resident.name.to_owned(),
-            gender: resident.gender.to_owned(),
-            birth_date: resident.birth_date.to_owned(),
-        })
+        demo_card_identity(reader)
     }
+}
+
+/// What the demo card holds: the first demo resident, as a card in `reader`
+/// would give it.
+pub fn demo_card_identity(reader: &str) -> Result<Identity, CardError> {
+    let resident = DEMO_RESIDENTS
+        .first()
+        .ok_or(CardError::NoCard(reader.to_owned()))?;
+    Ok(Identity {
+        profile: ProfileId::Simulated,
+        card_number: resident.card_number.to_owned(),
+        id_number: resident.id_number.to_owned(),
+        name: resident.name.to_owned(),
+        gender: resident.gender.to_owned(),
+        birth_date: resident.birth_date.to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod central;
 pub mod demo;
 #[cfg(unix)]
 pub mod display;
+pub mod outbox;
 #[cfg(unix)]
 pub mod pty;
 pub mod receipt;

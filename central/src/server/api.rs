@@ -15,8 +15,8 @@ use super::codes;
 use super::config::config_etag;
 use super::documents;
 use super::domain::{
-    ORIGIN_SERVICE_ID, authenticate_resident, check_service, load_origin, load_progress,
-    load_service, sign_origin,
+    CardDetails, ORIGIN_SERVICE_ID, authenticate_resident, load_origin, load_progress,
+    load_service, open_service_for_resident, sign_origin,
 };
 use super::error::ApiError;
 use super::http::{ApiJson, ApiPath, ApiQuery, IdempotentWrite, json, request_locale};
@@ -120,13 +120,16 @@ pub async fn issue_certificate(
     let store = &*state.store;
     let certificate = write
         .run(store, async {
-            let service = load_service(store, &request.service_id, now).await?;
-            check_service(&service, ServiceKind::Certificate)?;
-            let resident = authenticate_resident(
+            let (service, resident) = open_service_for_resident(
                 store,
-                &request.card_number,
-                &request.id_number,
-                Some(&request.name),
+                &request.service_id,
+                ServiceKind::Certificate,
+                CardDetails {
+                    card_number: &request.card_number,
+                    id_number: &request.id_number,
+                    name: &request.name,
+                },
+                now,
             )
             .await?;
             let period = documents::resolve_period(request.period.as_ref(), now)?;
@@ -378,13 +381,16 @@ pub async fn submit(
     let store = &*state.store;
     let receipt = write
         .run(store, async {
-            let service = load_service(store, &request.service_id, now).await?;
-            check_service(&service, ServiceKind::Submission)?;
-            let resident = authenticate_resident(
+            let (service, resident) = open_service_for_resident(
                 store,
-                &request.card_number,
-                &request.id_number,
-                Some(&request.name),
+                &request.service_id,
+                ServiceKind::Submission,
+                CardDetails {
+                    card_number: &request.card_number,
+                    id_number: &request.id_number,
+                    name: &request.name,
+                },
+                now,
             )
             .await?;
             let form = submission_form(&service.id).ok_or_else(|| {

@@ -51,6 +51,30 @@ pub fn check_service(service: &Service, kind: ServiceKind) -> Result<(), ApiErro
     Ok(())
 }
 
+/// The preamble of a resident's request for a service: the service exists, is
+/// of `kind` and open now, and the card's details match the register.
+pub async fn open_service_for_resident(
+    store: &dyn Store,
+    service_id: &str,
+    kind: ServiceKind,
+    card: CardDetails<'_>,
+    now: OffsetDateTime,
+) -> Result<(Service, ResidentRow), ApiError> {
+    let service = load_service(store, service_id, now).await?;
+    check_service(&service, kind)?;
+    let resident =
+        authenticate_resident(store, card.card_number, card.id_number, Some(card.name)).await?;
+    Ok((service, resident))
+}
+
+/// What a request carries from the resident's card.
+#[derive(Clone, Copy)]
+pub struct CardDetails<'a> {
+    pub card_number: &'a str,
+    pub id_number: &'a str,
+    pub name: &'a str,
+}
+
 /// Finds the resident and checks the details read from the card.
 pub async fn authenticate_resident(
     store: &dyn Store,

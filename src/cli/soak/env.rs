@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::{EmbeddedCentral, ServerOptions};
-use estation_drivers::card::{CardError, Identity, IdentitySource, Pin, ProfileId};
+use estation_drivers::card::{CardError, Identity, IdentitySource, Pin};
 use estation_drivers::print::emulator::Emulator;
 
 use super::link::FaultLink;
@@ -123,16 +122,6 @@ impl IdentitySource for SoakCards {
         if self.pull.swap(false, Ordering::SeqCst) {
             return Err(CardError::CardRemoved);
         }
-        let resident = DEMO_RESIDENTS
-            .first()
-            .ok_or(CardError::NoCard(reader.to_owned()))?;
-        Ok(Identity {
-            profile: ProfileId::Simulated,
-            card_number: resident.card_number.to_owned(),
-            id_number: resident.id_number.to_owned(),
-            name: resident.name.to_owned(),
-            gender: resident.gender.to_owned(),
-            birth_date: resident.birth_date.to_owned(),
-        })
+        crate::cli::demo_env::demo_card_identity(reader)
     }
 }
