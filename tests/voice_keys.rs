@@ -3,7 +3,8 @@
 //! keys for the PIN of a real card read through pcscd), and what voice guidance
 //! said checked step by step: each screen, each focused element, "星号" for each
 //! PIN digit and never the digit, the certificate's summary with its code spelled
-//! out, and silence again after the visit.
+//! out, and silence again after the visit. On a landscape panel the keypad keeps
+//! the same focus order.
 
 use crate::support::demo::{copy_script, demo_command, resident_card};
 use estation_central::seed::DEMO_RESIDENTS;
@@ -118,4 +119,40 @@ fn a_certificate_with_keys_alone_and_every_step_spoken() {
         .to_rgb8();
     let ring = focus.pixels().filter(|p| p.0 == [0xff, 0xcc, 0x00]).count();
     assert!(ring > 5_000, "focus ring pixels: {ring}");
+}
+
+/// On a landscape panel the keypad's OK stands left of the keys, yet the focus
+/// goes through every key first, as on a portrait panel, then OK, then the
+/// navigation; the delete key is spoken as a word, not as its symbol.
+#[test]
+fn a_landscape_keypad_is_tabbed_through_its_keys_before_ok() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let script = copy_script("keypad-keys-landscape.script", data.path());
+    let output = demo_command(&script, data.path())
+        .args(["--no-card-reader", "--width", "1920", "--height", "1080"])
+        .output()
+        .expect("estation runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let focused = spoken_after(&stdout, "keys");
+    let position = |label: &str| {
+        focused
+            .iter()
+            .position(|s| *s == label)
+            .unwrap_or_else(|| panic!("{label} never focused: {focused:?}"))
+    };
+    assert_eq!(focused.first(), Some(&"A"), "{focused:?}");
+    let ok = position("确定");
+    for key in ["A", "Z", "1", "9", "0", "清空", "删除"] {
+        assert!(position(key) < ok, "{key} after OK: {focused:?}");
+    }
+    assert!(
+        ok < position("返回") && position("返回") < position("首页"),
+        "{focused:?}"
+    );
+    assert!(!focused.contains(&"⌫"), "{focused:?}");
 }
