@@ -250,3 +250,39 @@ fn debug_output_carries_no_personal_data() {
         );
     }
 }
+
+/// A kiosk prints residents' names and addresses for a year: the glyph cache
+/// stays within its limit however many different characters it meets, and a
+/// document drawn across a clearing is the same paper as one drawn fresh.
+#[test]
+fn the_glyph_cache_stays_bounded_and_clearing_it_changes_no_dot() {
+    use estation_drivers::print::{GLYPH_CACHE_LIMIT, Typesetter};
+    // More different CJK characters than the cache holds, a hundred to a line.
+    let characters: Vec<char> = (0x4E00u32..0x4E00 + 6000)
+        .filter_map(char::from_u32)
+        .collect();
+    let mut document = Document::new();
+    for line in characters.chunks(100) {
+        document.push(Block::Heading {
+            text: line.iter().collect(),
+        });
+    }
+    let mut typesetter = Typesetter::new().unwrap();
+    let first = typesetter.render(&document, WIDTH_80MM).unwrap();
+    assert!(
+        typesetter.cached_glyphs() <= GLYPH_CACHE_LIMIT,
+        "{} glyphs cached",
+        typesetter.cached_glyphs()
+    );
+    assert!(typesetter.cached_glyphs() > 0);
+    // Drawn again with a cache cleared (and refilled) along the way, and by a
+    // fresh typesetter: the same dots.
+    let again = typesetter.render(&document, WIDTH_80MM).unwrap();
+    let fresh = Typesetter::new()
+        .unwrap()
+        .render(&document, WIDTH_80MM)
+        .unwrap();
+    assert_eq!(first.paper_image(), fresh.paper_image());
+    assert_eq!(again.paper_image(), fresh.paper_image());
+    assert!(first.paper_image().pixels().any(|p| p.0[0] < 128), "ink");
+}

@@ -40,6 +40,10 @@ const PREFERRED_FAMILIES: &[&str] = &[
 /// survive at small sizes; thermal dots bleed a little anyway.
 const INK_THRESHOLD: u8 = 100;
 
+/// How many rendered glyphs the typesetter keeps (about 1 KiB each at receipt
+/// sizes).
+pub const GLYPH_CACHE_LIMIT: usize = 4096;
+
 /// Shapes and renders documents. Holds the font database and glyph cache, so keep
 /// one and reuse it (building one scans the installed fonts).
 pub struct Typesetter {
@@ -105,6 +109,11 @@ impl Typesetter {
             glyphs: SwashCache::new(),
             family,
         })
+    }
+
+    /// How many rendered glyphs are cached now (at most [`GLYPH_CACHE_LIMIT`]).
+    pub fn cached_glyphs(&self) -> usize {
+        self.glyphs.image_cache.len()
     }
 
     /// The font family used for all text.
@@ -714,6 +723,13 @@ impl Typesetter {
     }
 
     fn draw_glyph(&mut self, raster: &mut Raster, glyph: &PlacedGlyph, top: i64) {
+        // The glyph cache keeps every glyph at every size and sub-pixel offset it
+        // has drawn, and a kiosk prints residents' names and addresses for a
+        // year: start it afresh at the limit (a receipt draws a few hundred).
+        if self.glyphs.image_cache.len() >= GLYPH_CACHE_LIMIT {
+            self.glyphs.image_cache.clear();
+            self.glyphs.outline_command_cache.clear();
+        }
         let Some(image) = self.glyphs.get_image(&mut self.fonts, glyph.key) else {
             return;
         };

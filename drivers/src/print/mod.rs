@@ -32,7 +32,8 @@ pub use encode::{
 pub use error::PrintError;
 pub use journal::{Begin, JobRecord, JobState, PrintJournal};
 pub use layout::{
-    DOTS_PER_MM, Typesetter, WIDTH_58MM, WIDTH_80MM, WIDTH_A4, dither_png, render, with_typesetter,
+    DOTS_PER_MM, GLYPH_CACHE_LIMIT, Typesetter, WIDTH_58MM, WIDTH_80MM, WIDTH_A4, dither_png,
+    render, with_typesetter,
 };
 pub use printer::{PrintOutcome, Printer, PrinterConfig, Progress, SendReport};
 pub use raster::{Page, QrRegion, Raster, Rendered, stack_pages};
