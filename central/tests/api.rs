@@ -165,10 +165,7 @@ both_stores!(
 
         let r = &DEMO_RESIDENTS[1];
         let identity: Value = h
-            .http
-            .post(h.url("/v1/identity/lookup"))
-            .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-            .bearer_auth(h.central.kiosk_token())
+            .kiosk_post("/v1/identity/lookup")
             .json(&IdentityLookupRequest {
                 card_number: r.card_number.into(),
                 id_number: r.id_number.into(),
@@ -181,10 +178,7 @@ both_stores!(
             .unwrap();
         assert_conforms(&doc, "Identity", &identity);
         let applications: Value = h
-            .http
-            .post(h.url("/v1/applications/lookup"))
-            .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-            .bearer_auth(h.central.kiosk_token())
+            .kiosk_post("/v1/applications/lookup")
             .json(
                 &json!({"card_number": r.card_number, "id_number": r.id_number, "locale": "zh-TW"}),
             )
@@ -500,10 +494,7 @@ both_stores!(
         assert_eq!(problem(response).await.code, ProblemCode::IdentityMismatch);
 
         let no_key = h
-            .http
-            .post(h.url("/v1/certificates"))
-            .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-            .bearer_auth(h.central.kiosk_token())
+            .kiosk_post("/v1/certificates")
             .json(&certificate_request("household-proof", Locale::ZhCn))
             .send()
             .await
@@ -719,10 +710,7 @@ both_stores!(
 
         let r = &DEMO_RESIDENTS[3];
         let identity: Identity = h
-            .http
-            .post(h.url("/v1/identity/lookup"))
-            .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-            .bearer_auth(h.central.kiosk_token())
+            .kiosk_post("/v1/identity/lookup")
             .json(&IdentityLookupRequest {
                 card_number: r.card_number.into(),
                 id_number: r.id_number.into(),

@@ -84,10 +84,7 @@ both_stores!(
         assert_eq!(problem(again).await.code, ProblemCode::IdentityCodeUsed);
         // Retrying without a key is no retry either.
         let keyless = h
-            .http
-            .post(h.url("/v1/identity/code"))
-            .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-            .bearer_auth(h.central.kiosk_token())
+            .kiosk_post("/v1/identity/code")
             .json(&IdentityCodeRequest { code: code.clone() })
             .send()
             .await

@@ -193,10 +193,7 @@ both_stores!(
         let (h, _clock) = at_march_2026(backend).await;
         let lookup = |resident: usize, locale: Locale| {
             let r = &DEMO_RESIDENTS[resident];
-            h.http
-                .post(h.url("/v1/applications/lookup"))
-                .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-                .bearer_auth(h.central.kiosk_token())
+            h.kiosk_post("/v1/applications/lookup")
                 .json(&ApplicationsLookupRequest {
                     card_number: r.card_number.into(),
                     id_number: r.id_number.into(),
@@ -238,10 +235,7 @@ both_stores!(
 
         // Someone else's ID number with this card: refused, nothing listed.
         let wrong = h
-            .http
-            .post(h.url("/v1/applications/lookup"))
-            .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-            .bearer_auth(h.central.kiosk_token())
+            .kiosk_post("/v1/applications/lookup")
             .json(&json!({"card_number": DEMO_RESIDENTS[0].card_number,
                       "id_number": DEMO_RESIDENTS[1].id_number}))
             .send()
@@ -362,10 +356,7 @@ both_stores!(
 );
 
 async fn phone_link(h: &Harness, certificate_id: &str) -> reqwest::Response {
-    h.http
-        .post(h.url(&format!("/v1/certificates/{certificate_id}/phone-link")))
-        .header(KIOSK_ID_HEADER, h.central.kiosk_id())
-        .bearer_auth(h.central.kiosk_token())
+    h.kiosk_post(&format!("/v1/certificates/{certificate_id}/phone-link"))
         .send()
         .await
         .unwrap()

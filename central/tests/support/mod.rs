@@ -102,6 +102,14 @@ impl Harness {
             .bearer_auth(self.central.kiosk_token())
     }
 
+    /// A kiosk's POST without an idempotency key (look-ups, phone links).
+    pub fn kiosk_post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url(path))
+            .header(KIOSK_ID_HEADER, self.central.kiosk_id())
+            .bearer_auth(self.central.kiosk_token())
+    }
+
     pub fn post(
         &self,
         path: &str,
