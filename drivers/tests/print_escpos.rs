@@ -1,24 +1,10 @@
 //! ESC/POS round trips: what the encoder sends decodes back to the same paper.
 
+use crate::support::paper::qr_payloads;
 use estation_drivers::print::{
     Align, EncodeOptions, QrMode, TextLine, TextReceipt, WIDTH_58MM, WIDTH_80MM, WIDTH_A4, decode,
     encode, encode_text_receipt, layouts, render, samples,
 };
-use image::GrayImage;
-
-fn qr_payloads(image: &GrayImage) -> Vec<String> {
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-        image.width() as usize,
-        image.height() as usize,
-        |x, y| image.get_pixel(x as u32, y as u32).0[0],
-    );
-    prepared
-        .detect_grids()
-        .iter()
-        .filter_map(|grid| grid.decode().ok())
-        .map(|(_, text)| text)
-        .collect()
-}
 
 /// Walks the stream and returns the size of every `GS v 0` band.
 fn band_sizes(bytes: &[u8]) -> Vec<usize> {

@@ -1,26 +1,12 @@
 //! Layout tests: golden PNGs of every real document, QR codes that decode from the
 //! rendered paper, and JSON documents.
 
+use crate::support::paper::qr_payloads;
 use estation_drivers::print::{
     Block, Document, PrintError, WIDTH_58MM, WIDTH_80MM, WIDTH_A4, cli, layouts, render, samples,
 };
 use image::GrayImage;
 use std::path::PathBuf;
-
-/// Every QR payload rqrr finds on the image.
-fn qr_payloads(image: &GrayImage) -> Vec<String> {
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-        image.width() as usize,
-        image.height() as usize,
-        |x, y| image.get_pixel(x as u32, y as u32).0[0],
-    );
-    prepared
-        .detect_grids()
-        .iter()
-        .filter_map(|grid| grid.decode().ok())
-        .map(|(_, text)| text)
-        .collect()
-}
 
 fn golden_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -2,30 +2,16 @@
 //! sink, and the journal after faults: paper out before and during a job, a dropped
 //! connection, and a kiosk killed in the middle of a job.
 
+use crate::support::paper::qr_payloads;
 use estation_drivers::print::emulator::{Emulator, EmulatorEvent};
 use estation_drivers::print::{
     EncodeOptions, JobState, PrintError, PrintJournal, PrintOutcome, Printer, PrinterConfig,
     PrinterStatus, Progress, StatusWarning, WIDTH_58MM, WIDTH_80MM, cli, encode, layouts, render,
     samples,
 };
-use image::GrayImage;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn qr_payloads(image: &GrayImage) -> Vec<String> {
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-        image.width() as usize,
-        image.height() as usize,
-        |x, y| image.get_pixel(x as u32, y as u32).0[0],
-    );
-    prepared
-        .detect_grids()
-        .iter()
-        .filter_map(|grid| grid.decode().ok())
-        .map(|(_, text)| text)
-        .collect()
-}
 
 fn printer_for(emulator: &Emulator, width: u32) -> Printer {
     let mut config = PrinterConfig::new(emulator.uri().parse().unwrap());
