@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::demo::{copy_script, demo_command, resident_card};
+use crate::support::demo::{resident_card, run_script, run_script_in};
 use crate::support::receipt;
 
 use estation::kiosk::backend::{SubmissionOutcome, reference_from_key};
@@ -23,18 +23,8 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
     let fixture = resident_card(resident, Some("123456"));
     let card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).expect("card in");
 
-    let data = tempfile::tempdir().expect("temp dir");
-    let script = copy_script("card-pin.script", data.path());
-    let output = demo_command(&script, data.path())
-        .output()
-        .expect("estation runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}\n{}",
-        estation_drivers::card::virtual_card::harness::diagnosis()
-    );
+    let run = run_script("card-pin.script", &[]);
+    let (stdout, stderr) = (run.stdout(), run.stderr());
 
     // A right PIN resets the try counter on real cards, which the virtual card models.
     assert!(card.apdu_count() > 5, "the kiosk talked to the card");
@@ -60,16 +50,7 @@ fn household_proof_with_a_pin_protected_card_through_pcscd() {
 }
 
 fn run_card_script(script: &str, data: &Path) -> String {
-    let copy = copy_script(script, data);
-    let output = demo_command(&copy, data).output().expect("estation runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        estation_drivers::card::virtual_card::harness::diagnosis()
-    );
-    stdout
+    String::from_utf8_lossy(&run_script_in(script, data, &[]).stdout).into_owned()
 }
 
 /// A card whose name differs from the register: the central service refuses the

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::demo::{copy_script, demo_command};
+use crate::support::demo::{ScriptRun, demo_command, run_script};
 use crate::support::receipt;
 
 use estation_central::seed::DEMO_RESIDENTS;
@@ -52,19 +52,9 @@ impl Run {
 }
 
 fn run(script: &str, extra: &[&str]) -> Run {
-    let data = tempfile::tempdir().expect("temp dir");
-    let copy = copy_script(script, data.path());
-    let output = demo_command(&copy, data.path())
-        .arg("--no-card-reader")
-        .args(extra)
-        .output()
-        .expect("estation runs");
-    assert!(
-        output.status.success(),
-        "{script} failed\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut args = vec!["--no-card-reader"];
+    args.extend_from_slice(extra);
+    let ScriptRun { data, output } = run_script(script, &args);
     Run { data, output }
 }
 

@@ -6,7 +6,7 @@
 //! out, and silence again after the visit. On a landscape panel the keypad keeps
 //! the same focus order.
 
-use crate::support::demo::{copy_script, demo_command, resident_card};
+use crate::support::demo::{resident_card, run_script};
 use estation_central::seed::DEMO_RESIDENTS;
 use estation_drivers::card::virtual_card::harness::acquire_or_skip;
 use estation_drivers::card::virtual_card::{InsertedCard, VirtualCardSpec};
@@ -34,18 +34,9 @@ fn a_certificate_with_keys_alone_and_every_step_spoken() {
     let fixture = resident_card(resident, Some(PIN));
     let _card = InsertedCard::insert(VirtualCardSpec::social_security(fixture)).expect("card in");
 
-    let data = tempfile::tempdir().expect("temp dir");
-    let script = copy_script("voice-keys.script", data.path());
-    let output = demo_command(&script, data.path())
-        .output()
-        .expect("estation runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{stderr}\n{}",
-        estation_drivers::card::virtual_card::harness::diagnosis()
-    );
+    let run = run_script("voice-keys.script", &[]);
+    let (stdout, stderr) = (run.stdout(), run.stderr());
+    let data = &run.data;
 
     // F2 on the attract screen: voice on, and the language screen says itself.
     let language = spoken_after(&stdout, "language");
@@ -126,18 +117,11 @@ fn a_certificate_with_keys_alone_and_every_step_spoken() {
 /// navigation; the delete key is spoken as a word, not as its symbol.
 #[test]
 fn a_landscape_keypad_is_tabbed_through_its_keys_before_ok() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let script = copy_script("keypad-keys-landscape.script", data.path());
-    let output = demo_command(&script, data.path())
-        .args(["--no-card-reader", "--width", "1920", "--height", "1080"])
-        .output()
-        .expect("estation runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let run = run_script(
+        "keypad-keys-landscape.script",
+        &["--no-card-reader", "--width", "1920", "--height", "1080"],
     );
+    let stdout = run.stdout();
     let focused = spoken_after(&stdout, "keys");
     let position = |label: &str| {
         focused

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use estation_central::seed::DemoResident;
 use estation_drivers::card::virtual_card::SocialSecurityFixture;
-use std::process::Command;
+use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_estation");
 
@@ -22,6 +22,48 @@ pub fn demo_command(script: &Path, data: &Path) -> Command {
         .arg("--data")
         .arg(data);
     command
+}
+
+/// Runs `tests/scripts/SCRIPT` in the headless demo with `DATA` as its data
+/// folder and `extra` arguments, and fails the test, with both outputs and
+/// pcscd's state, unless the script ran to its end.
+pub fn run_script_in(script: &str, data: &Path, extra: &[&str]) -> Output {
+    let copy = copy_script(script, data);
+    let output = demo_command(&copy, data)
+        .args(extra)
+        .output()
+        .expect("estation runs");
+    assert!(
+        output.status.success(),
+        "{script} failed\nstdout:\n{}\nstderr:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        estation_drivers::card::virtual_card::harness::diagnosis()
+    );
+    output
+}
+
+/// A script's run in a data folder of its own, kept for the test to inspect.
+pub struct ScriptRun {
+    pub data: tempfile::TempDir,
+    pub output: Output,
+}
+
+impl ScriptRun {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+}
+
+/// [`run_script_in`] a fresh temporary data folder.
+pub fn run_script(script: &str, extra: &[&str]) -> ScriptRun {
+    let data = tempfile::tempdir().expect("temp dir");
+    let output = run_script_in(script, data.path(), extra);
+    ScriptRun { data, output }
 }
 
 /// Copies `tests/scripts/NAME` into `DATA/script/`, beside a `shots/` folder for
