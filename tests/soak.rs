@@ -1,6 +1,8 @@
 //! The soak in short: over a hundred seeded visits through every resident
 //! flow, every locale, normal and elderly mode, walk-aways, and every kind of
-//! fault, with the kiosk killed and restarted; the ledgers must agree. The long
+//! fault (pcscd restarted under the kiosk, whose card is a virtual card in
+//! pcscd's vpcd reader), with the kiosk killed and restarted; the ledgers must
+//! agree. The long
 //! run is a documented command (docs/reliability.md).
 
 use std::process::Command;
@@ -58,6 +60,30 @@ fn a_short_soak_loses_nothing_repeats_nothing_and_grows_nothing() {
         stderr.lines().rev().take(20).collect::<Vec<_>>().join("\n")
     );
     assert_eq!(count(&report, &["visits"]), 120);
+
+    // The card goes through pcscd wherever it is installed (CI installs it),
+    // and then pcscd is restarted under the kiosk too.
+    let through_pcscd = report["card_reader"] == "pcscd-vpcd";
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        assert!(
+            through_pcscd,
+            "CI=true but the soak read its own card: {}",
+            report["skipped"]
+        );
+    }
+    if through_pcscd {
+        assert!(
+            count(&report, &["faults", "pcscd-restart"]) >= 1,
+            "no pcscd restart in {}",
+            report["faults"]
+        );
+    } else {
+        assert_eq!(report["card_reader"], "own", "{}", report["card_reader"]);
+        eprintln!(
+            "!!!!!!!! the soak read its own card, not one through pcscd: {} !!!!!!!!",
+            report["skipped"]
+        );
+    }
 
     // Every kind of fault struck at least once, the kiosk's death included.
     for kind in [

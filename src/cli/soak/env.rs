@@ -1,14 +1,24 @@
 //! The soak's world: the reference central service (restartable on its folder
-//! and port), the fault link in front of it, the printer emulator, and a card
-//! source holding the first demo resident's card that can be pulled mid-read.
+//! and port), the fault link in front of it, the printer emulator, and the
+//! first demo resident's card: a virtual card in pcscd's vpcd reader where
+//! pcscd and vpcd are installed, a card source of the soak's own otherwise.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use estation_central::seed::DEMO_RESIDENTS;
 use estation_central::server::{EmbeddedCentral, ServerOptions};
-use estation_drivers::card::{CardError, Identity, IdentitySource, Pin};
+use estation_drivers::card::virtual_card::harness::{self, PcscdGuard};
+use estation_drivers::card::virtual_card::{
+    Behaviour, InsertedCard, SocialSecurityFixture, VPCD_READER, VirtualCardSpec,
+};
+use estation_drivers::card::{
+    CardError, CardEvent, CardMonitor, Identity, IdentitySource, MonitorCanceller, Pin,
+};
 use estation_drivers::print::emulator::Emulator;
 
 use super::link::FaultLink;
@@ -25,11 +35,11 @@ pub struct World {
     pub central_db: PathBuf,
     pub link: FaultLink,
     pub printer: Emulator,
-    pub cards: Arc<SoakCards>,
+    pub cards: Cards,
 }
 
 impl World {
-    pub async fn start(data: &Path, paper_width: u32) -> anyhow::Result<Self> {
+    pub async fn start(data: &Path, paper_width: u32, cards: Cards) -> anyhow::Result<Self> {
         let central_dir = data.join("central");
         let central = EmbeddedCentral::start(&central_dir)
             .await
@@ -46,7 +56,7 @@ impl World {
             central_dir,
             link,
             printer,
-            cards: Arc::new(SoakCards::default()),
+            cards,
         })
     }
 
@@ -124,4 +134,178 @@ impl IdentitySource for SoakCards {
         }
         crate::cli::demo_env::demo_card_identity(reader)
     }
+}
+
+/// How long a card event may take to come through pcscd (it polls the vpcd
+/// reader a few times a second; a restarted pcscd takes a second or two).
+const CARD_EVENT_GUARD: Duration = Duration::from_secs(30);
+
+/// Where the soak's card is read.
+pub enum Cards {
+    /// The soak's own card source behind the on-screen card control.
+    Own(Arc<SoakCards>),
+    /// A virtual card in pcscd's vpcd reader, read as a kiosk reads its reader.
+    Pcscd(Box<PcscdCards>),
+}
+
+impl Cards {
+    /// The virtual card through pcscd where pcscd and the vpcd driver are
+    /// installed (and `own` is not asked for), else the soak's own card with
+    /// the reason.
+    pub fn choose(own: bool) -> (Cards, Option<String>) {
+        let own_cards = || Cards::Own(Arc::new(SoakCards::default()));
+        if own {
+            return (own_cards(), Some("--own-card".into()));
+        }
+        if harness::pcscd_binary().is_none() {
+            return (own_cards(), Some("pcscd is not installed".into()));
+        }
+        if !Path::new("/etc/reader.conf.d/vpcd").exists() {
+            return (
+                own_cards(),
+                Some("the vpcd driver (vsmartcard-vpcd) is not installed".into()),
+            );
+        }
+        match harness::acquire() {
+            Ok(guard) => (Cards::Pcscd(Box::new(PcscdCards::new(guard))), None),
+            Err(error) => (own_cards(), Some(format!("pcscd with vpcd: {error}"))),
+        }
+    }
+
+    pub fn through_pcscd(&self) -> bool {
+        matches!(self, Cards::Pcscd(_))
+    }
+}
+
+/// The first demo resident's card as a virtual card behind pcscd, with the
+/// kiosk's card monitor watching the reader. Every event the monitor posts to
+/// the kiosk is also kept here, so that inserting or removing the card waits
+/// until the kiosk has been told.
+pub struct PcscdCards {
+    guard: PcscdGuard,
+    card: Option<InsertedCard>,
+    events: mpsc::Receiver<CardEvent>,
+    sender: mpsc::Sender<CardEvent>,
+    monitor: Option<(MonitorCanceller, std::thread::JoinHandle<()>)>,
+}
+
+impl PcscdCards {
+    fn new(guard: PcscdGuard) -> Self {
+        let (sender, events) = mpsc::channel();
+        Self {
+            guard,
+            card: None,
+            events,
+            sender,
+            monitor: None,
+        }
+    }
+
+    /// Starts the card monitor, as the kiosk runs it; each event goes to
+    /// `post` (the kiosk's mailbox) and is kept for the waits below.
+    pub fn watch(&mut self, post: impl Fn(CardEvent) + Send + 'static) -> anyhow::Result<()> {
+        let mut monitor = CardMonitor::new().context("starting the card monitor")?;
+        let canceller = monitor.canceller();
+        let sender = self.sender.clone();
+        let thread = std::thread::Builder::new()
+            .name("soak-card-monitor".into())
+            .spawn(move || {
+                let result = monitor.run(&mut |event| {
+                    post(event.clone());
+                    let _ = sender.send(event);
+                });
+                if let Err(error) = result {
+                    tracing::error!(%error, "card monitor stopped");
+                }
+            })
+            .context("starting the card monitor thread")?;
+        self.monitor = Some((canceller, thread));
+        self.wait_for(|e| matches!(e, CardEvent::ReaderAdded { reader } if reader == VPCD_READER))
+            .context("the card monitor did not find the vpcd reader")
+    }
+
+    /// Inserts the resident's card; with `vanish_at_apdu` the card is pulled
+    /// out as it answers that command. Returns once the kiosk has been told.
+    pub fn insert(&mut self, vanish_at_apdu: Option<usize>) -> anyhow::Result<()> {
+        self.remove()?;
+        let spec =
+            VirtualCardSpec::social_security(demo_card_fixture()).with_behaviour(Behaviour {
+                vanish_at_apdu,
+                ..Behaviour::default()
+            });
+        self.card = Some(InsertedCard::insert(spec).context("inserting the virtual card")?);
+        self.wait_for(
+            |e| matches!(e, CardEvent::CardInserted { reader, .. } if reader == VPCD_READER),
+        )
+        .context("pcscd did not report the card")
+    }
+
+    /// Takes the card out (if one is in); returns once the kiosk has been told.
+    pub fn remove(&mut self) -> anyhow::Result<()> {
+        let Some(card) = self.card.take() else {
+            return Ok(());
+        };
+        card.remove();
+        self.wait_for(|e| matches!(e, CardEvent::CardRemoved { reader } if reader == VPCD_READER))
+            .context("pcscd did not report the card's removal")
+    }
+
+    /// Stops pcscd and starts it again; returns once the card monitor has found
+    /// the reader on the new pcscd.
+    pub fn restart_pcscd(&mut self) -> anyhow::Result<()> {
+        self.remove()?;
+        // Events of the old pcscd say nothing about the new one.
+        while self.events.try_recv().is_ok() {}
+        self.guard.restart().context("restarting pcscd")?;
+        self.wait_for(|e| matches!(e, CardEvent::ReaderAdded { reader } if reader == VPCD_READER))
+            .context("the card monitor did not find the reader on the restarted pcscd")
+    }
+
+    fn wait_for(&self, wanted: impl Fn(&CardEvent) -> bool) -> anyhow::Result<()> {
+        let deadline = Instant::now() + CARD_EVENT_GUARD;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) if wanted(&event) => return Ok(()),
+                Ok(_) => {}
+                Err(_) => anyhow::bail!(
+                    "no such card event within {} s; {}",
+                    CARD_EVENT_GUARD.as_secs(),
+                    harness::diagnosis()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for PcscdCards {
+    fn drop(&mut self) {
+        if let Some((canceller, thread)) = self.monitor.take() {
+            canceller.cancel();
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The first demo resident's card, without a PIN, as the register knows them.
+fn demo_card_fixture() -> SocialSecurityFixture {
+    let mut fixture = SocialSecurityFixture::sample();
+    if let Some(resident) = DEMO_RESIDENTS.first() {
+        fixture.card_number = resident.card_number.to_owned();
+        fixture.id_number = resident.id_number.to_owned();
+        fixture.name = resident.name.to_owned();
+        fixture.gender_code = if resident.gender == "F" { b'2' } else { b'1' };
+        // "YYYY-MM-DD" as BCD YYYYMMDD.
+        let digits: Vec<u8> = resident
+            .birth_date
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|d| d - b'0')
+            .collect();
+        fixture.birth_date_bcd = (digits.len() == 8).then(|| {
+            let pair = |i: usize| (digits[i] << 4) | digits[i + 1];
+            [pair(0), pair(2), pair(4), pair(6)]
+        });
+    }
+    fixture
 }

@@ -44,10 +44,13 @@ pub enum FaultKind {
     PaperOutMidJob,
     CoverOpen,
     CardPulled,
+    /// pcscd stops and starts again between residents (only where the soak's
+    /// card goes through pcscd).
+    PcscdRestart,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::NetworkCut,
         FaultKind::CentralError500,
         FaultKind::CentralSlow,
@@ -55,6 +58,7 @@ impl FaultKind {
         FaultKind::PaperOutMidJob,
         FaultKind::CoverOpen,
         FaultKind::CardPulled,
+        FaultKind::PcscdRestart,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +70,7 @@ impl FaultKind {
             FaultKind::PaperOutMidJob => "paper-out-mid-job",
             FaultKind::CoverOpen => "cover-open",
             FaultKind::CardPulled => "card-pulled",
+            FaultKind::PcscdRestart => "pcscd-restart",
         }
     }
 
@@ -73,7 +78,9 @@ impl FaultKind {
     fn flow(self, rng: &mut StdRng) -> Flow {
         match self {
             FaultKind::NetworkCut | FaultKind::CentralRestart => Flow::AddressChange,
-            FaultKind::CentralError500 | FaultKind::CardPulled => Flow::HouseholdProof,
+            FaultKind::CentralError500 | FaultKind::CardPulled | FaultKind::PcscdRestart => {
+                Flow::HouseholdProof
+            }
             FaultKind::CentralSlow => pick_flow(rng),
             FaultKind::PaperOutMidJob | FaultKind::CoverOpen => {
                 if rng.gen_bool(0.5) {
@@ -99,17 +106,22 @@ pub struct Visit {
 }
 
 /// Every `fault_every`-th visit carries a fault; the kinds come round in a
-/// seeded order, so a run of `fault_every * 7` visits sees every kind.
+/// seeded order, so a run of `fault_every` times the number of kinds sees every
+/// kind.
 pub struct Planner {
     rng: StdRng,
+    kinds: Vec<FaultKind>,
     faults: Vec<FaultKind>,
     fault_every: u64,
 }
 
 impl Planner {
-    pub fn new(seed: u64, fault_every: u64) -> Self {
+    /// A planner that strikes with `kinds` (a soak without pcscd cannot
+    /// restart it).
+    pub fn new(seed: u64, fault_every: u64, kinds: &[FaultKind]) -> Self {
         Self {
             rng: StdRng::seed_from_u64(seed),
+            kinds: kinds.to_vec(),
             faults: Vec::new(),
             fault_every: fault_every.max(1),
         }
@@ -118,7 +130,7 @@ impl Planner {
     pub fn next_visit(&mut self, index: u64) -> Visit {
         let fault = if index % self.fault_every == self.fault_every - 1 {
             if self.faults.is_empty() {
-                self.faults = FaultKind::ALL.to_vec();
+                self.faults = self.kinds.clone();
                 self.faults.shuffle(&mut self.rng);
             }
             self.faults.pop()
@@ -176,7 +188,7 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_plan() {
         let plan = |seed| {
-            let mut planner = Planner::new(seed, 6);
+            let mut planner = Planner::new(seed, 6, &FaultKind::ALL);
             (0..200).map(|i| planner.next_visit(i)).collect::<Vec<_>>()
         };
         assert_eq!(plan(7), plan(7));
@@ -185,10 +197,20 @@ mod tests {
 
     #[test]
     fn every_fault_comes_round() {
-        let mut planner = Planner::new(1, 6);
-        let faults: std::collections::BTreeSet<_> = (0..6 * 7)
+        let mut planner = Planner::new(1, 6, &FaultKind::ALL);
+        let faults: std::collections::BTreeSet<_> = (0..6 * 8)
             .filter_map(|i| planner.next_visit(i).fault)
             .collect();
         assert_eq!(faults.len(), FaultKind::ALL.len());
+        let without_pcscd: Vec<_> = FaultKind::ALL
+            .into_iter()
+            .filter(|k| *k != FaultKind::PcscdRestart)
+            .collect();
+        let mut planner = Planner::new(1, 6, &without_pcscd);
+        let faults: std::collections::BTreeSet<_> = (0..6 * 7)
+            .filter_map(|i| planner.next_visit(i).fault)
+            .collect();
+        assert_eq!(faults.len(), without_pcscd.len());
+        assert!(!faults.contains(&FaultKind::PcscdRestart));
     }
 }

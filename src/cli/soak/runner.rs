@@ -4,19 +4,19 @@
 //! what could leak, and the ledgers reconciled at the end.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use estation_drivers::card::CardEvent;
+use estation_drivers::card::{CardEvent, PcscIdentitySource};
 use estation_drivers::print::emulator::Script as PrinterScript;
 use estation_drivers::print::{Decoded, PrinterStatus};
 use serde::Serialize;
 
 use super::child::{KillReport, kill_and_restart};
-use super::env::{SOAK_READER, World};
+use super::env::{Cards, SOAK_READER, World};
 use super::ledger::{
     CentralLedger, JournalLedger, KioskLedger, PrinterLedger, newest_job, reconcile_central,
     reconcile_printer,
@@ -71,6 +71,11 @@ pub struct SoakArgs {
     /// the central database before the ledgers are compared (the run must fail).
     #[arg(long, hide = true)]
     pub lose_a_submission: bool,
+    /// Read the soak's own card instead of a virtual card through pcscd, even
+    /// where pcscd and vpcd are installed (restarting pcscd disturbs other
+    /// users of the machine's card readers).
+    #[arg(long)]
+    pub own_card: bool,
 }
 
 const GUARD: Duration = Duration::from_secs(60);
@@ -101,6 +106,9 @@ pub struct Report {
     pub printer: PrinterLedger,
     pub journal: JournalLedger,
     pub kill_restart: Option<KillReport>,
+    /// Where the card was read: `pcscd-vpcd` (a virtual card through pcscd)
+    /// or `own` (the soak's own card source).
+    pub card_reader: &'static str,
     pub pruned_outbox_rows: u64,
     pub pruned_journal_rows: u64,
     pub bounds: Bounds,
@@ -157,7 +165,8 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     let binary = std::env::current_exe().context("finding the estation binary")?;
     let kiosk_dir = data.join("kiosk");
     std::fs::create_dir_all(&kiosk_dir)?;
-    let mut world = runtime.block_on(World::start(&data, args.paper_width))?;
+    let (cards, own_card_because) = Cards::choose(args.own_card);
+    let mut world = runtime.block_on(World::start(&data, args.paper_width, cards))?;
 
     let config = ClientConfig::new(&world.link.base_url(), world.kiosk_id(), world.token());
     let outbox = Arc::new(Outbox::open(&kiosk_dir.join("outbox.sqlite"))?);
@@ -184,7 +193,10 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     )?);
     let backend = Arc::new(Backend {
         central: CentralClient::new(config)?,
-        cards: world.cards.clone(),
+        cards: match &world.cards {
+            Cards::Own(cards) => cards.clone(),
+            Cards::Pcscd(_) => Arc::new(PcscIdentitySource::new()),
+        },
         printer: printer.clone(),
         outbox: outbox.clone(),
         outbox_sender: Some(sender),
@@ -198,7 +210,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         runtime: runtime.handle().clone(),
         clock: clock.clone(),
         timeouts: Timeouts::default(),
-        on_screen_card: Some(SOAK_READER.to_owned()),
+        on_screen_card: (!world.cards.through_pcscd()).then(|| SOAK_READER.to_owned()),
         wake: Arc::new(|| {}),
         // Voice visits speak as a kiosk would (silently, without an audio device).
         speech: Some(Arc::new(crate::speech::EspeakEngine::new())),
@@ -206,6 +218,10 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
     {
         use slint::ComponentHandle as _;
         app.ui.show()?;
+    }
+    if let Cards::Pcscd(cards) = &mut world.cards {
+        let mailbox = mailbox.clone();
+        cards.watch(move |event| mailbox.post(Message::Session(Event::Card(event))))?;
     }
     let journal = rusqlite::Connection::open_with_flags(
         &journal_path,
@@ -244,6 +260,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         printer: PrinterLedger::default(),
         journal: JournalLedger::default(),
         kill_restart: None,
+        card_reader: "own",
         pruned_outbox_rows: 0,
         pruned_journal_rows: 0,
         bounds: BOUNDS,
@@ -255,17 +272,23 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         file_bytes: BTreeMap::new(),
         mismatches: Vec::new(),
     };
-    // The soak's card is its own source, not a reader behind pcscd, and
-    // restarting a machine's pcscd disturbs whoever else uses it.
-    let pcscd = ["/usr/sbin/pcscd", "/usr/bin/pcscd"]
-        .iter()
-        .any(|path| Path::new(path).exists());
-    report.skipped.push(format!(
-        "pcscd restart: skipped (pcscd {} here; the soak's card does not go through it; \
-         drivers/tests/card_pcscd_restart.rs covers a pcscd restart)",
-        if pcscd { "present" } else { "absent" }
-    ));
-    eprintln!("estation soak: {}", report.skipped.join("; "));
+    // Without pcscd the card is the soak's own and pcscd cannot be restarted.
+    let kinds: Vec<FaultKind> = FaultKind::ALL
+        .into_iter()
+        .filter(|kind| *kind != FaultKind::PcscdRestart || driver.world.cards.through_pcscd())
+        .collect();
+    if let Some(why) = &own_card_because {
+        report.skipped.push(format!(
+            "the card through pcscd and the pcscd restart: the soak reads its own card ({why}); \
+             drivers/tests/card_pcscd_restart.rs covers a pcscd restart"
+        ));
+        eprintln!("estation soak: {}", report.skipped.join("; "));
+    }
+    report.card_reader = if driver.world.cards.through_pcscd() {
+        "pcscd-vpcd"
+    } else {
+        "own"
+    };
 
     // Kiosk time: the visits are spread evenly over `days`.
     let total_ms = u64::from(args.days) * 86_400_000;
@@ -281,7 +304,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         .unwrap_or((args.visits / 10).max(60))
         .min(args.visits);
     let started = Instant::now();
-    let mut planner = Planner::new(args.seed, args.fault_every);
+    let mut planner = Planner::new(args.seed, args.fault_every, &kinds);
     let mut timing: BTreeMap<&'static str, (u64, f64)> = BTreeMap::new();
     for index in 0..args.visits {
         let visit = planner.next_visit(index);
@@ -593,22 +616,48 @@ impl Driver<'_> {
         }
     }
 
-    fn insert_card(&self) {
-        self.tap("on-screen-card", "");
+    /// The resident's card into the reader; `vanish_at_apdu` pulls it out
+    /// again as it answers that command.
+    fn insert_card_pulled_at(&mut self, vanish_at_apdu: Option<usize>) -> Result<(), Miss> {
+        match &mut self.world.cards {
+            Cards::Own(cards) => {
+                if vanish_at_apdu.is_some() {
+                    cards.pull_next();
+                }
+                self.tap("on-screen-card", "");
+            }
+            Cards::Pcscd(cards) => {
+                cards
+                    .insert(vanish_at_apdu)
+                    .map_err(|error| format!("{error:#}"))?;
+                self.app.drain();
+            }
+        }
+        Ok(())
     }
 
-    fn remove_card(&self) {
-        self.mailbox
-            .post(Message::Session(Event::Card(CardEvent::CardRemoved {
-                reader: SOAK_READER.to_owned(),
-            })));
+    fn insert_card(&mut self) -> Result<(), Miss> {
+        self.insert_card_pulled_at(None)
+    }
+
+    fn remove_card(&mut self) -> Result<(), Miss> {
+        match &mut self.world.cards {
+            Cards::Own(_) => {
+                self.mailbox
+                    .post(Message::Session(Event::Card(CardEvent::CardRemoved {
+                        reader: SOAK_READER.to_owned(),
+                    })))
+            }
+            Cards::Pcscd(cards) => cards.remove().map_err(|error| format!("{error:#}"))?,
+        }
         self.app.drain();
+        Ok(())
     }
 
     /// Back to attract from wherever a visit stopped.
     fn recover(&mut self) -> anyhow::Result<()> {
         self.heal()?;
-        self.remove_card();
+        self.remove_card().map_err(anyhow::Error::msg)?;
         let _ = self.app.wait_settled(GUARD);
         if self.screen() == "error" {
             self.tap("home", "");
@@ -673,11 +722,22 @@ impl Driver<'_> {
         if visit.fault == Some(FaultKind::CentralSlow) {
             self.world.link.set(LinkState::Slow(SLOW_REPLY));
         }
+        // pcscd restarts while the kiosk waits for its next resident, who then
+        // must be served as if nothing had happened.
+        if visit.fault == Some(FaultKind::PcscdRestart)
+            && let Cards::Pcscd(cards) = &mut self.world.cards
+        {
+            cards
+                .restart_pcscd()
+                .map_err(|error| format!("{error:#}"))?;
+            self.app.drain();
+        }
         let result = self.resident(visit);
         self.heal().map_err(|error| format!("{error:#}"))?;
         // The resident takes the card along, whatever happened.
-        self.remove_card();
+        let removed = self.remove_card();
         result?;
+        removed?;
         // The goodbye screen gives way to attract by itself.
         if self.screen() == "goodbye" {
             self.advance(Timeouts::default().goodbye + 1000);
@@ -755,7 +815,7 @@ impl Driver<'_> {
                 self.expect("progress-choice")?;
                 self.tap("progress-by-card", "");
                 self.expect("insert-card")?;
-                self.insert_card();
+                self.insert_card()?;
                 if self.wait_any(&["progress-list", "progress-result"])? == "progress-list" {
                     let first = self
                         .app
@@ -771,7 +831,7 @@ impl Driver<'_> {
             }
             Flow::AddressChange => {
                 self.tap("service", "address-change");
-                self.insert_card();
+                self.insert_card()?;
                 self.wait("submission-form")?;
                 self.fill_form()?;
                 self.tap("review", "");
@@ -814,24 +874,23 @@ impl Driver<'_> {
         match visit.fault {
             Some(FaultKind::CentralError500) => {
                 self.world.link.set(LinkState::ServerError);
-                self.insert_card();
+                self.insert_card()?;
                 self.error_is("central-error-failed")?;
                 self.tap("home", "");
                 self.expect("attract")?;
                 Ok(true)
             }
             Some(FaultKind::CardPulled) => {
-                self.world.cards.pull_next();
-                self.insert_card();
-                // The card leaves the reader as the read fails.
-                self.remove_card();
+                // The card leaves the reader as it answers its third command.
+                self.insert_card_pulled_at(Some(3))?;
+                self.remove_card()?;
                 self.error_is("card-error-removed")?;
                 self.tap("home", "");
                 self.expect("attract")?;
                 Ok(true)
             }
             _ => {
-                self.insert_card();
+                self.insert_card()?;
                 Ok(false)
             }
         }
