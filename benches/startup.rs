@@ -20,6 +20,11 @@
 //! (each shared page counted once) and as RSS. Idle CPU is the tree's user+system
 //! time over a window on the attract screen. Chromium is measured only when
 //! `/usr/bin/chromium` is installed (`apt-get install chromium`).
+//!
+//! The kiosk is measured twice: `estation demo`, which carries the reference
+//! central service in its own process, and `estation run`, the kiosk as a
+//! kiosk runs it, against a central service this benchmark holds, as it holds
+//! the web page's server: neither server is counted in its subject's memory.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -95,10 +100,13 @@ impl Drop for Xvfb {
     }
 }
 
-/// Serves the web attract page and reports each `/painted` request.
+/// Serves the web attract page and reports each `/painted` request; holds the
+/// central service of `estation run` too.
 struct PageServer {
     port: u16,
     painted: mpsc::Receiver<Instant>,
+    /// The other server of the run: the central service of `estation run`.
+    central_for_run: CentralForRun,
 }
 
 impl PageServer {
@@ -127,21 +135,81 @@ impl PageServer {
                 let _ = stream.write_all(response.as_bytes());
             }
         });
-        PageServer { port, painted }
+        PageServer {
+            port,
+            painted,
+            central_for_run: CentralForRun::start(),
+        }
     }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Subject {
-    Estation,
+    /// `estation demo`: the kiosk with the reference central service inside.
+    EstationDemo,
+    /// `estation run`: the kiosk alone, its central service elsewhere.
+    EstationRun,
     Chromium,
 }
 
 impl Subject {
     fn name(self) -> &'static str {
         match self {
-            Subject::Estation => "estation",
+            Subject::EstationDemo => "estation demo",
+            Subject::EstationRun => "estation run",
             Subject::Chromium => "Chromium kiosk",
+        }
+    }
+}
+
+/// The central service `estation run` talks to, held by this process (as the
+/// page server is for Chromium), and the kiosk's configuration for it.
+struct CentralForRun {
+    config: std::path::PathBuf,
+    central: Option<estation_central::server::EmbeddedCentral>,
+    runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl CentralForRun {
+    fn start() -> CentralForRun {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let central = runtime
+            .block_on(estation_central::server::EmbeddedCentral::start(
+                &dir.path().join("central"),
+            ))
+            .expect("central service starts");
+        let token = dir.path().join("etc/token");
+        std::fs::create_dir_all(token.parent().expect("etc")).expect("etc folder");
+        std::fs::write(&token, central.kiosk_token()).expect("token");
+        let config = dir.path().join("etc/kiosk.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "kiosk_id = \"{}\"\ncentral_url = \"{}\"\ntoken_file = \"{}\"\n\
+                 printer = \"file:{}\"\ndata_dir = \"{}\"\n\n[display]\nfullscreen = true\n",
+                central.kiosk_id(),
+                central.base_url(),
+                token.display(),
+                dir.path().join("printed").display(),
+                dir.path().join("state").display()
+            ),
+        )
+        .expect("kiosk.toml");
+        CentralForRun {
+            config,
+            central: Some(central),
+            runtime,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for CentralForRun {
+    fn drop(&mut self) {
+        if let Some(central) = self.central.take() {
+            let _ = self.runtime.block_on(central.shutdown());
         }
     }
 }
@@ -167,9 +235,18 @@ fn start(subject: Subject, display: &str, server: &PageServer) -> Started {
     while server.painted.try_recv().is_ok() {}
     let mut profile = None;
     let mut command = match subject {
-        Subject::Estation => {
+        Subject::EstationDemo => {
             let mut c = Command::new(BIN);
             c.args(["demo", "--report-first-frame", "--no-card-reader"])
+                .env("ESTATION_LOG", "warn")
+                .stdout(Stdio::piped());
+            c
+        }
+        Subject::EstationRun => {
+            let mut c = Command::new(BIN);
+            c.arg("run")
+                .arg("--config")
+                .arg(&server.central_for_run.config)
                 .env("ESTATION_LOG", "warn")
                 .stdout(Stdio::piped());
             c
@@ -206,7 +283,7 @@ fn start(subject: Subject, display: &str, server: &PageServer) -> Started {
     let mut child = command.spawn().expect("subject starts");
     let (tx, reported) = mpsc::channel();
     match subject {
-        Subject::Estation => {
+        Subject::EstationDemo | Subject::EstationRun => {
             let stdout = child.stdout.take().expect("piped stdout");
             std::thread::spawn(move || {
                 for line in BufReader::new(stdout).lines() {
@@ -500,7 +577,7 @@ fn main() {
     let xvfb = Xvfb::start();
     let display = DisplayWatch::connect(&xvfb.display);
     let server = PageServer::start();
-    let mut subjects = vec![Subject::Estation];
+    let mut subjects = vec![Subject::EstationDemo, Subject::EstationRun];
     if std::path::Path::new(CHROMIUM).exists() {
         subjects.push(Subject::Chromium);
     } else {
@@ -544,19 +621,22 @@ fn main() {
             f.idle_cpu_percent
         );
     }
-    if let [(_, ours), (_, web)] = results.as_slice() {
-        println!(
-            "ratios estation/Chromium: first pixels {:.2}, whole screen {:.2}, \
-             estation's whole screen to Chromium's first pixels {:.2}, PSS {:.2}, idle CPU {:.2}",
-            ours.first_pixels_ms / web.first_pixels_ms,
-            ours.whole_screen_ms / web.whole_screen_ms,
-            ours.whole_screen_ms / web.first_pixels_ms,
-            ours.memory.pss_mib / web.memory.pss_mib,
-            if web.idle_cpu_percent > 0.0 {
-                ours.idle_cpu_percent / web.idle_cpu_percent
-            } else {
-                f64::NAN
-            }
-        );
+    if let Some((_, web)) = results.iter().find(|(s, _)| *s == Subject::Chromium) {
+        for (subject, ours) in results.iter().filter(|(s, _)| *s != Subject::Chromium) {
+            println!(
+                "ratios {}/Chromium: first pixels {:.2}, whole screen {:.2}, \
+                 whole screen to Chromium's first pixels {:.2}, PSS {:.2}, idle CPU {:.2}",
+                subject.name(),
+                ours.first_pixels_ms / web.first_pixels_ms,
+                ours.whole_screen_ms / web.whole_screen_ms,
+                ours.whole_screen_ms / web.first_pixels_ms,
+                ours.memory.pss_mib / web.memory.pss_mib,
+                if web.idle_cpu_percent > 0.0 {
+                    ours.idle_cpu_percent / web.idle_cpu_percent
+                } else {
+                    f64::NAN
+                }
+            );
+        }
     }
 }
