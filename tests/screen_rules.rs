@@ -226,3 +226,19 @@ fn button_box(page: &image::RgbImage, left_half: bool) -> Option<(u32, u32, u32,
     }
     found
 }
+
+/// The panel check (`[display] width_mm`) counts on the layouts' smallest
+/// touch targets; they are the theme's, in both modes.
+#[test]
+fn the_panel_check_knows_the_themes_smallest_targets() {
+    use estation::ui_bridge::panel::{TOUCH_MIN_ELDERLY_PX, TOUCH_MIN_STANDARD_PX};
+    use estation::ui_bridge::{AppWindow, Theme};
+    use slint::ComponentHandle as _;
+    let _window = estation::ui_bridge::headless::HeadlessPlatform::install(1080, 1920).unwrap();
+    let ui = AppWindow::new().unwrap();
+    let theme = ui.global::<Theme>();
+    theme.set_elderly(false);
+    assert_eq!(theme.get_touch_min(), TOUCH_MIN_STANDARD_PX);
+    theme.set_elderly(true);
+    assert_eq!(theme.get_touch_min(), TOUCH_MIN_ELDERLY_PX);
+}

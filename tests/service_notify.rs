@@ -189,7 +189,9 @@ fn pings_stop_when_the_ui_thread_stalls_and_the_restarted_kiosk_is_back_on_attra
 }
 
 /// `estation run` against a central service that is away: READY once its frame
-/// is up, and a STATUS that says what is wrong, for `systemctl status`.
+/// is up, and a STATUS that says what is wrong, for `systemctl status`. Its
+/// configuration also says the picture is only 100 mm wide: 1,080 pixels there
+/// make touch targets of 11.1 mm, which the status names too.
 #[test]
 fn a_kiosk_whose_central_service_is_away_says_so_in_its_status() {
     if !tools_present("a_kiosk_whose_central_service_is_away", &["Xvfb"]) {
@@ -206,7 +208,7 @@ fn a_kiosk_whose_central_service_is_away_says_so_in_its_status() {
     std::fs::write(
         &config,
         format!(
-            "kiosk_id = \"test-kiosk\"\ncentral_url = \"http://127.0.0.1:{port}\"\ntoken_file = \"{}\"\nprinter = \"file:{}\"\ndata_dir = \"{}\"\n",
+            "kiosk_id = \"test-kiosk\"\ncentral_url = \"http://127.0.0.1:{port}\"\ntoken_file = \"{}\"\nprinter = \"file:{}\"\ndata_dir = \"{}\"\n\n[display]\nwidth_mm = 100\n",
             token.display(),
             dir.path().join("printed").display(),
             dir.path().join("state").display()
@@ -230,6 +232,11 @@ fn a_kiosk_whose_central_service_is_away_says_so_in_its_status() {
     assert!(
         status.iter().all(|m| !m.starts_with("STATUS=serving")),
         "{status:?}"
+    );
+    let last = status.last().expect("a status line");
+    assert!(
+        last.contains("touch targets 11.1 mm (elderly mode 13.9 mm), under 15 mm"),
+        "{last}"
     );
     kiosk.assert_running("estation run");
     // The outbox key is where the configuration says (beside the token), not in

@@ -97,6 +97,12 @@ pub struct DisplayConfig {
     /// (`SLINT_KMS_ROTATION`), cage (`-r`) and touch input alike.
     #[serde(default)]
     pub rotation: u16,
+    /// The width of the picture as residents see it (after rotation), in
+    /// millimetres. With it the kiosk works out how large its touch targets
+    /// come out on the glass, logs it, and reports a panel too small for its
+    /// resolution (targets under 15 mm) in its status.
+    #[serde(default)]
+    pub width_mm: Option<f32>,
 }
 
 impl Default for DisplayConfig {
@@ -106,6 +112,7 @@ impl Default for DisplayConfig {
             width: default_width(),
             height: default_height(),
             rotation: 0,
+            width_mm: None,
         }
     }
 }
@@ -184,6 +191,13 @@ impl LocalConfig {
         }
         if ![0, 90, 180, 270].contains(&config.display.rotation) {
             return Err(invalid("display rotation must be 0, 90, 180 or 270"));
+        }
+        if let Some(mm) = config.display.width_mm
+            && !(50.0..=3000.0).contains(&mm)
+        {
+            return Err(invalid(
+                "display width_mm must be the picture's width in millimetres, 50..3000",
+            ));
         }
         if let Some(scanner) = &config.scanner {
             scanner.scanner_config().map_err(|m| invalid(&m))?;
@@ -295,6 +309,22 @@ mod tests {
         assert_eq!(config.kiosk_id, "k1");
         assert!(config.display.fullscreen);
         assert_eq!(config.display.width, 1080);
+        assert_eq!(config.display.width_mm, None);
+    }
+
+    #[test]
+    fn the_panels_width_in_millimetres_is_checked() {
+        let base = "kiosk_id = \"k1\"\ncentral_url = \"https://c.example\"\nprinter = \"file:out\"\ntoken_file = \"/etc/estation/token\"\ndata_dir = \"/var/lib/estation\"\n[display]\n";
+        let config = load(&format!("{base}width_mm = 268\n")).expect("valid");
+        assert_eq!(config.display.width_mm, Some(268.0));
+        for bad in [
+            "width_mm = 0",
+            "width_mm = -5",
+            "width_mm = 26800",
+            "width_mm = \"wide\"",
+        ] {
+            assert!(load(&format!("{base}{bad}\n")).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -170,6 +170,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             scanner: new_scanner(),
             speech: Some(Arc::new(crate::speech::EspeakEngine::new())),
             window,
+            panel_width_mm: None,
         };
         let base = script_path.parent().map(PathBuf::from).unwrap_or_default();
         run_headless(setup, clock, &commands, &base, Some(&environment.network))?;
@@ -184,6 +185,7 @@ pub fn run(args: DemoArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
             scanner: new_scanner(),
             speech: Some(Arc::new(crate::speech::EspeakEngine::new())),
             window,
+            panel_width_mm: None,
         };
         if let Some(seconds) = args.stall_ui_after {
             slint::Timer::single_shot(Duration::from_secs(seconds), || {

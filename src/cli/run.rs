@@ -249,6 +249,7 @@ pub fn run(config_path: &Path, offset: time::UtcOffset) -> anyhow::Result<ExitCo
         scanner,
         speech: Some(Arc::new(crate::speech::EspeakEngine::new())),
         window: config.display.window_size(),
+        panel_width_mm: config.display.width_mm,
     };
     run_windowed(
         setup,

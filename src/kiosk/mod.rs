@@ -170,6 +170,9 @@ pub struct Kiosk {
     offline_since: Option<OffsetDateTime>,
     /// The last print's failure (a message key), until a print succeeds.
     printer_problem: Option<String>,
+    /// Why the panel does not suit the layouts (touch targets too small on the
+    /// glass), for the service manager's status line.
+    panel_problem: Option<String>,
     /// The configuration bundle version whose timeouts are in force.
     applied_bundle: Option<u64>,
     /// Background tasks started and not yet finished.
@@ -241,6 +244,7 @@ impl Kiosk {
             offline: false,
             offline_since: None,
             printer_problem: None,
+            panel_problem: None,
             applied_bundle: None,
             in_flight: 0,
             codes_scanned: 0,
@@ -372,6 +376,11 @@ impl Kiosk {
     /// The status line the service manager shows (`systemctl status`): "serving",
     /// or "degraded: " and what is wrong, in a technician's words. Never anything
     /// about the resident at the screen.
+    /// Records what is wrong with the panel (see `panel_problem`).
+    pub fn set_panel_problem(&mut self, problem: Option<String>) {
+        self.panel_problem = problem;
+    }
+
     pub fn service_status(&self) -> String {
         let mut problems = Vec::new();
         if let Some(since) = self.offline_since {
@@ -393,6 +402,9 @@ impl Kiosk {
                 _ => "last job failed",
             };
             problems.push(format!("printer {what}"));
+        }
+        if let Some(problem) = &self.panel_problem {
+            problems.push(problem.clone());
         }
         let outbox = *self.backend.outbox.status().borrow();
         if outbox.sender_failures > 0 {

@@ -128,6 +128,11 @@ impl App {
         self.kiosk.borrow()
     }
 
+    /// Tells the controller what is wrong with the panel, if anything.
+    pub fn set_panel_problem(&self, problem: Option<String>) {
+        self.kiosk.borrow_mut().set_panel_problem(problem);
+    }
+
     pub fn screen(&self) -> Screen {
         self.kiosk.borrow().screen()
     }

@@ -8,6 +8,43 @@
 
 use slint::platform::WindowEvent;
 
+/// The smallest touch target a resident should meet on the glass, in
+/// millimetres (the usual accessibility guidance for kiosks).
+pub const TOUCH_TARGET_MIN_MM: f32 = 15.0;
+/// The smallest touch target of the layouts, in logical pixels: `Theme.touch-min`
+/// in standard and in elderly mode (a test keeps these equal to the theme's).
+pub const TOUCH_MIN_STANDARD_PX: f32 = 120.0;
+pub const TOUCH_MIN_ELDERLY_PX: f32 = 150.0;
+
+/// How large the smallest touch targets come out on a panel whose picture is
+/// `width_mm` wide and `width_px` physical pixels wide, drawn at `scale`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TouchTargets {
+    pub standard_mm: f32,
+    pub elderly_mm: f32,
+}
+
+impl TouchTargets {
+    pub fn on_panel(width_px: u32, width_mm: f32, scale: f32) -> Self {
+        let mm_per_logical_px = scale * width_mm / width_px.max(1) as f32;
+        TouchTargets {
+            standard_mm: TOUCH_MIN_STANDARD_PX * mm_per_logical_px,
+            elderly_mm: TOUCH_MIN_ELDERLY_PX * mm_per_logical_px,
+        }
+    }
+
+    /// What a technician should hear when the standard targets are too small
+    /// for the panel; `None` when they are large enough.
+    pub fn problem(&self) -> Option<String> {
+        (self.standard_mm < TOUCH_TARGET_MIN_MM).then(|| {
+            format!(
+                "touch targets {:.1} mm (elderly mode {:.1} mm), under {TOUCH_TARGET_MIN_MM} mm: the panel is too small for its resolution",
+                self.standard_mm, self.elderly_mm
+            )
+        })
+    }
+}
+
 /// The reference panels, in physical pixels.
 const PORTRAIT: (f32, f32) = (1080.0, 1920.0);
 const LANDSCAPE: (f32, f32) = (1920.0, 1080.0);
@@ -49,7 +86,21 @@ pub fn fit_logical_size(window: &slint::Window) {
 
 #[cfg(test)]
 mod tests {
-    use super::panel_scale;
+    use super::{TouchTargets, panel_scale};
+
+    #[test]
+    fn touch_targets_follow_the_panels_millimetres() {
+        // A 21.5-inch portrait panel: 268 mm wide, 1080 pixels, drawn at 1.
+        let floor = TouchTargets::on_panel(1080, 268.0, 1.0);
+        assert!((floor.standard_mm - 29.8).abs() < 0.1, "{floor:?}");
+        assert!((floor.elderly_mm - 37.2).abs() < 0.1, "{floor:?}");
+        assert_eq!(floor.problem(), None);
+        // A 10-inch 1280x800 tablet panel, 217 mm wide, drawn at 0.66.
+        let small = TouchTargets::on_panel(1280, 217.0, panel_scale(1280, 800));
+        assert!(small.standard_mm < 15.0, "{small:?}");
+        let problem = small.problem().expect("too small");
+        assert!(problem.contains("13.4 mm"), "{problem}");
+    }
 
     #[test]
     fn the_reference_panels_are_drawn_at_their_own_size() {

@@ -76,6 +76,9 @@ pub struct KioskSetup {
     /// The engine voice guidance speaks with; `None`: no voice guidance.
     pub speech: Option<Arc<dyn crate::speech::SpeechEngine>>,
     pub window: WindowSize,
+    /// The picture's width on the glass in millimetres (`[display] width_mm`),
+    /// to check the touch targets against.
+    pub panel_width_mm: Option<f32>,
 }
 
 /// How much of the screen the kiosk's window takes.
@@ -201,7 +204,12 @@ pub fn run_windowed(
     {
         let service = service.clone();
         let started = std::time::Instant::now();
+        let panel_width_mm = setup.panel_width_mm;
+        let weak = Rc::downgrade(&app);
         on_first_presented_frame(&app.ui, final_size, move || {
+            if let (Some(width_mm), Some(app)) = (panel_width_mm, weak.upgrade()) {
+                check_touch_targets(&app, width_mm);
+            }
             if let Some(service) = &service {
                 service.ready();
             }
@@ -250,6 +258,27 @@ pub fn run_windowed(
     stop_scanner(scanner);
     UI_APP.with(|slot| slot.borrow_mut().take());
     result.map_err(RuntimeError::from)
+}
+
+/// Works out how large the touch targets are on the glass, at the window's
+/// final size and scale, logs it, and puts a panel too small for its
+/// resolution into the kiosk's status line.
+fn check_touch_targets(app: &App, width_mm: f32) {
+    let window = app.ui.window();
+    let targets =
+        panel::TouchTargets::on_panel(window.size().width, width_mm, window.scale_factor());
+    match targets.problem() {
+        Some(problem) => {
+            tracing::warn!(width_mm, "{problem}");
+            app.set_panel_problem(Some(problem));
+        }
+        None => tracing::info!(
+            width_mm,
+            standard_mm = targets.standard_mm,
+            elderly_mm = targets.elderly_mm,
+            "touch targets on the glass"
+        ),
+    }
 }
 
 /// Calls `then` once, after the window's first frame has been drawn and handed to
