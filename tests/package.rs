@@ -723,7 +723,7 @@ fn install_and_purge(deb: &Path) {
     assert_eq!(fields[5], "/var/lib/estation");
     assert_eq!(fields[6], "/usr/sbin/nologin");
     let groups = stdout(Command::new("id").args(["-nG", "estation"]));
-    for group in ["estation", "video", "input", "lp", "dialout"] {
+    for group in ["estation", "video", "input", "lp", "dialout", "audio"] {
         assert!(
             groups.split_whitespace().any(|g| g == group),
             "estation is not in {group}: {groups}"
