@@ -3,6 +3,7 @@
 
 #![cfg(unix)]
 
+use crate::support::paper::qr_payloads;
 use estation_drivers::print::{
     Decoder, JobState, PrintJournal, PrintOutcome, Printer, PrinterConfig, PrinterStatus, Progress,
     StreamEvent, WIDTH_58MM, layouts, samples,
@@ -80,20 +81,6 @@ impl Drop for PtyPrinter {
             let _ = thread.join();
         }
     }
-}
-
-fn qr_payloads(image: &image::GrayImage) -> Vec<String> {
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-        image.width() as usize,
-        image.height() as usize,
-        |x, y| image.get_pixel(x as u32, y as u32).0[0],
-    );
-    prepared
-        .detect_grids()
-        .iter()
-        .filter_map(|grid| grid.decode().ok())
-        .map(|(_, text)| text)
-        .collect()
 }
 
 fn print_through(uri: String, pty: &PtyPrinter) {
