@@ -332,7 +332,7 @@ impl IdentitySource for DemoCards {
 
 /// What the demo card holds: the first demo resident, as a card in `reader`
 /// would give it.
-pub fn demo_card_identity(reader: &str) -> Result<Identity, CardError> {
+fn demo_card_identity(reader: &str) -> Result<Identity, CardError> {
     let resident = DEMO_RESIDENTS
         .first()
         .ok_or(CardError::NoCard(reader.to_owned()))?;

@@ -17,7 +17,7 @@ use estation_drivers::card::virtual_card::{
     Behaviour, InsertedCard, SocialSecurityFixture, VPCD_READER, VirtualCardSpec,
 };
 use estation_drivers::card::{
-    CardError, CardEvent, CardMonitor, Identity, IdentitySource, MonitorCanceller, Pin,
+    CardError, CardEvent, CardMonitor, Identity, IdentitySource, MonitorCanceller, Pin, ProfileId,
 };
 use estation_drivers::print::emulator::Emulator;
 
@@ -132,7 +132,19 @@ impl IdentitySource for SoakCards {
         if self.pull.swap(false, Ordering::SeqCst) {
             return Err(CardError::CardRemoved);
         }
-        crate::cli::demo_env::demo_card_identity(reader)
+        // The soak keeps its own copy of the demo card: it uses no demo module
+        // (the architecture test holds it to that).
+        let resident = DEMO_RESIDENTS
+            .first()
+            .ok_or(CardError::NoCard(reader.to_owned()))?;
+        Ok(Identity {
+            profile: ProfileId::Simulated,
+            card_number: resident.card_number.to_owned(),
+            id_number: resident.id_number.to_owned(),
+            name: resident.name.to_owned(),
+            gender: resident.gender.to_owned(),
+            birth_date: resident.birth_date.to_owned(),
+        })
     }
 }
 
