@@ -21,6 +21,49 @@ use crate::session::{AddressChangeForm, ApplicationEntry, DocKind, DocumentSumma
 /// told it will be sent later. The submission is durable before this wait starts.
 const SUBMISSION_DELIVERY_WAIT: Duration = Duration::from_secs(5);
 
+/// Delivery attempts that may fail, while a submission waits, before the resident
+/// is told at once that it will be sent later: each attempt already retried, so
+/// the central service is not reachable now and waiting longer helps nobody.
+const FAILED_ATTEMPTS_BEFORE_QUEUED: u32 = 2;
+
+/// Waits, driven by the outbox's status changes, until the entry under `key` is
+/// delivered or refused. It is queued when still pending after `limit`, or as
+/// soon as the outbox has failed [`FAILED_ATTEMPTS_BEFORE_QUEUED`] more attempts
+/// in a row.
+async fn await_outcome(outbox: &Outbox, key: &str, limit: Duration) -> SubmissionOutcome {
+    let mut status = outbox.status();
+    let failures_before = status.borrow_and_update().consecutive_failures;
+    let settled = |outbox: &Outbox| match outbox.outcome(key) {
+        Ok(EntryOutcome::Delivered { receipt }) => Some(match receipt {
+            Some(receipt_number) => SubmissionOutcome::Accepted { receipt_number },
+            // An acknowledgment always carries the number; without one the
+            // resident cannot follow the application, so say it is not known.
+            None => SubmissionOutcome::Queued,
+        }),
+        Ok(EntryOutcome::Rejected(refusal)) => Some(SubmissionOutcome::Refused {
+            message_key: refusal.message_key,
+        }),
+        Ok(EntryOutcome::Pending | EntryOutcome::Unknown) | Err(_) => None,
+    };
+    let wait = async {
+        loop {
+            if let Some(outcome) = settled(outbox) {
+                return outcome;
+            }
+            let failures = status.borrow_and_update().consecutive_failures;
+            if failures >= failures_before.saturating_add(FAILED_ATTEMPTS_BEFORE_QUEUED) {
+                return SubmissionOutcome::Queued;
+            }
+            if status.changed().await.is_err() {
+                return SubmissionOutcome::Queued;
+            }
+        }
+    };
+    tokio::time::timeout(limit, wait)
+        .await
+        .unwrap_or(SubmissionOutcome::Queued)
+}
+
 /// Prints documents; implemented by the kiosk's configured printer.
 pub trait PrintPort: Send + Sync {
     /// Prints `document` at most once per `job_id`, reporting progress in percent.
@@ -240,43 +283,12 @@ impl Backend {
             .map_err(|e| Fault::new("outbox-error-failed", format!("outbox task: {e}")))?
             .map_err(|e| Fault::new("outbox-error-failed", e.to_string()))?;
         self.outbox.nudge();
-        let outcome = self.wait_settled(&key, SUBMISSION_DELIVERY_WAIT).await;
+        let outcome = await_outcome(&self.outbox, &key, SUBMISSION_DELIVERY_WAIT).await;
         Ok(Submitted {
             reference: reference_from_key(&key),
             outcome,
             received_at,
         })
-    }
-
-    /// Waits, driven by the outbox's status changes, until the entry under `key`
-    /// is delivered or refused; still pending after `limit` means queued.
-    async fn wait_settled(&self, key: &str, limit: Duration) -> SubmissionOutcome {
-        let mut status = self.outbox.status();
-        let settled = |outbox: &Outbox| match outbox.outcome(key) {
-            Ok(EntryOutcome::Delivered { receipt }) => Some(match receipt {
-                Some(receipt_number) => SubmissionOutcome::Accepted { receipt_number },
-                // An acknowledgment always carries the number; without one the
-                // resident cannot follow the application, so say it is not known.
-                None => SubmissionOutcome::Queued,
-            }),
-            Ok(EntryOutcome::Rejected(refusal)) => Some(SubmissionOutcome::Refused {
-                message_key: refusal.message_key,
-            }),
-            Ok(EntryOutcome::Pending | EntryOutcome::Unknown) | Err(_) => None,
-        };
-        let wait = async {
-            loop {
-                if let Some(outcome) = settled(&self.outbox) {
-                    return outcome;
-                }
-                if status.changed().await.is_err() {
-                    return SubmissionOutcome::Queued;
-                }
-            }
-        };
-        tokio::time::timeout(limit, wait)
-            .await
-            .unwrap_or(SubmissionOutcome::Queued)
     }
 
     pub async fn phone_link(&self, certificate_id: &str) -> Result<String, Fault> {
@@ -466,7 +478,64 @@ pub fn print_fault(error: &PrintError) -> Fault {
 
 #[cfg(test)]
 mod tests {
-    use super::reference_from_key;
+    use super::*;
+    use crate::central_client::outbox::{Deliver, Delivery, OutboxEntry};
+
+    /// A central service that always gives the same answer.
+    struct Answers(Delivery);
+
+    impl Deliver for Answers {
+        async fn deliver(&self, _entry: &OutboxEntry) -> Delivery {
+            self.0.clone()
+        }
+    }
+
+    fn submission() -> wire::SubmissionRequest {
+        wire::SubmissionRequest {
+            service_id: "address-change".to_owned(),
+            card_number: "C1".to_owned(),
+            id_number: "110101194907150012".to_owned(),
+            name: "Test".to_owned(),
+            fields: Default::default(),
+        }
+    }
+
+    async fn outcome_with(answer: Delivery, limit: Duration) -> SubmissionOutcome {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Arc::new(Outbox::open(&dir.path().join("outbox.sqlite")).unwrap());
+        let key = outbox.enqueue_submission(&submission()).unwrap();
+        let sender = outbox.clone().spawn_sender(Answers(answer));
+        let outcome = await_outcome(&outbox, &key, limit).await;
+        sender.stop().await.unwrap();
+        outcome
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_central_service_means_queued_without_waiting_out_the_limit() {
+        // The limit is an hour: only the failed attempts can end the wait (a
+        // regression hangs until the test runner's timeout).
+        let outcome = outcome_with(
+            Delivery::RetryLater("connection refused".to_owned()),
+            Duration::from_secs(3600),
+        )
+        .await;
+        assert_eq!(outcome, SubmissionOutcome::Queued);
+    }
+
+    #[tokio::test]
+    async fn an_acknowledged_submission_is_accepted_under_its_receipt_number() {
+        let outcome = outcome_with(
+            Delivery::Delivered(Some("R-2026-000123".to_owned())),
+            Duration::from_secs(3600),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            SubmissionOutcome::Accepted {
+                receipt_number: "R-2026-000123".to_owned()
+            }
+        );
+    }
 
     #[test]
     fn references_are_readable() {

@@ -57,7 +57,12 @@ impl FaultLink {
     }
 
     pub fn set(&self, state: LinkState) {
-        self.state.send_modify(|current| current.0 = state);
+        // Setting the state it already has keeps the connections open.
+        self.state.send_if_modified(|current| {
+            let changed = current.0 != state;
+            current.0 = state;
+            changed
+        });
     }
 
     /// Points the link at a restarted service.

@@ -29,6 +29,27 @@ pub struct Sample {
     pub log_files: u64,
 }
 
+impl Sample {
+    /// One line for a progress report.
+    pub fn summary(&self) -> String {
+        format!(
+            "visit {}: rss {} KiB, {} fds, {} threads, sqlite {} KiB, outbox {}+{} B, \
+             journal {}+{} B, central {}+{} B",
+            self.visits,
+            self.rss_kb,
+            self.fds,
+            self.threads,
+            self.sqlite_kb,
+            self.outbox_bytes,
+            self.outbox_wal_bytes,
+            self.journal_bytes,
+            self.journal_wal_bytes,
+            self.central_bytes,
+            self.central_wal_bytes
+        )
+    }
+}
+
 pub struct Probe {
     data: PathBuf,
     central_db: PathBuf,

@@ -357,10 +357,18 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         let visits = index + 1;
         if visits == warmup {
             let baseline = probe.sample(visits);
+            eprintln!("estation soak: {} (baseline)", baseline.summary());
             report.samples.push(baseline.clone());
             report.baseline = Some(baseline);
         } else if visits % sample_every == 0 || visits == args.visits {
             let sample = probe.sample(visits);
+            // A long run reports as it goes: an operator watching it (or a run cut
+            // short) still has the figures.
+            eprintln!(
+                "estation soak: {} ({:.2} visits/s)",
+                sample.summary(),
+                visits as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            );
             if let Some(baseline) = &report.baseline {
                 report
                     .mismatches
