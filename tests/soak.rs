@@ -140,6 +140,14 @@ fn a_short_soak_loses_nothing_repeats_nothing_and_grows_nothing() {
         count(&report, &["journal", "failed"]),
         count(&report, &["told", "print_failures"])
     );
+    // Heartbeats follow kiosk time (one every five minutes of it, coalesced
+    // while one still waits), and each queued one reached the service once.
+    assert!(count(&report, &["told", "heartbeats"]) >= 100);
+    assert!(count(&report, &["heartbeats_coalesced"]) >= 1);
+    assert_eq!(
+        count(&report, &["central", "heartbeats"]),
+        count(&report, &["told", "heartbeats"])
+    );
     assert!(count(&report, &["told", "print_failures"]) >= 2);
     assert!(count(&report, &["told", "certificates_printed"]) >= 1);
     let kill = &report["kill_restart"];

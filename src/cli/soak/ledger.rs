@@ -24,6 +24,8 @@ pub struct KioskLedger {
     pub jobs_printed: u64,
     /// Print jobs that failed in front of the resident, with their message key.
     pub print_failures: u64,
+    /// Heartbeats the kiosk queued.
+    pub heartbeats: u64,
 }
 
 /// What the printer emulator decoded.
@@ -40,6 +42,7 @@ pub struct CentralLedger {
     pub submissions: u64,
     pub ratings: u64,
     pub issued_certificates: u64,
+    pub heartbeats: u64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -115,6 +118,19 @@ pub fn reconcile_central(
         mismatches.push(format!(
             "the central service holds {ratings} ratings, residents sent {}",
             kiosk.ratings
+        ));
+    }
+
+    let (heartbeats, keys): (u64, u64) = db.query_row(
+        "SELECT COUNT(*), COUNT(DISTINCT idempotency_key) FROM heartbeats",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    ledger.heartbeats = heartbeats;
+    if heartbeats != keys || heartbeats != kiosk.heartbeats {
+        mismatches.push(format!(
+            "the central service holds {heartbeats} heartbeats ({keys} distinct), the kiosk queued {}",
+            kiosk.heartbeats
         ));
     }
 

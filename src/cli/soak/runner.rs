@@ -26,10 +26,11 @@ use super::plan::{Ending, FaultKind, Flow, Planner, Visit};
 use super::probe::{BOUNDS, Bounds, Probe, Sample, breaches};
 use crate::central_client::outbox::Outbox;
 use crate::central_client::{CentralClient, ClientConfig};
+use crate::cli::run::HEARTBEAT_INTERVAL;
 use crate::kiosk::backend::Backend;
 use crate::kiosk::printer::JournaledPrinter;
 use crate::kiosk::{Clock, Mailbox, ManualClock, Message};
-use crate::ops::heartbeat::{HealthBoard, spawn_board_heartbeat};
+use crate::ops::heartbeat::{HealthBoard, enqueue_heartbeat};
 use crate::ops::retention::{RetentionPolicy, prune};
 use crate::session::{Event, Screen, Timeouts};
 use crate::ui_bridge::app::{App, AppOptions};
@@ -79,8 +80,6 @@ pub struct SoakArgs {
 }
 
 const GUARD: Duration = Duration::from_secs(60);
-/// The soak's heartbeat interval (a kiosk's is minutes).
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 /// A slow central service: each new connection waits this long.
 const SLOW_REPLY: Duration = Duration::from_millis(1500);
 
@@ -109,6 +108,8 @@ pub struct Report {
     /// Where the card was read: `pcscd-vpcd` (a virtual card through pcscd)
     /// or `own` (the soak's own card source).
     pub card_reader: &'static str,
+    /// Heartbeats due while one was still waiting in the outbox.
+    pub heartbeats_coalesced: u64,
     pub pruned_outbox_rows: u64,
     pub pruned_journal_rows: u64,
     pub bounds: Bounds,
@@ -129,6 +130,8 @@ pub struct Told {
     pub certificates_printed: u64,
     pub jobs_printed: u64,
     pub print_failures: u64,
+    /// Heartbeats queued in the outbox (each must reach the central service once).
+    pub heartbeats: u64,
 }
 
 pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> {
@@ -170,21 +173,16 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
 
     let config = ClientConfig::new(&world.link.base_url(), world.kiosk_id(), world.token());
     let outbox = Arc::new(Outbox::open(&kiosk_dir.join("outbox.sqlite"))?);
-    let (sender, _heartbeat) = {
+    let sender = {
         let _guard = runtime.enter();
-        (
-            outbox
-                .clone()
-                .spawn_sender(CentralClient::new(config.clone())?),
-            // Heartbeats share the outbox with residents' writes, as in a kiosk;
-            // more often here, so that a short run sends many.
-            spawn_board_heartbeat(
-                outbox.clone(),
-                HEARTBEAT_EVERY,
-                Arc::new(HealthBoard::new(None)),
-            ),
-        )
+        outbox
+            .clone()
+            .spawn_sender(CentralClient::new(config.clone())?)
     };
+    // The heartbeat runs on kiosk time (below), as often as a running kiosk's.
+    let health = HealthBoard::new(None);
+    let heartbeat_ms = u64::try_from(HEARTBEAT_INTERVAL.as_millis()).unwrap_or(u64::MAX);
+    let mut next_heartbeat_ms = 0u64;
     let journal_path = kiosk_dir.join("print-journal.sqlite");
     let printer = Arc::new(JournaledPrinter::open(
         &world.printer.uri(),
@@ -261,6 +259,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         journal: JournalLedger::default(),
         kill_restart: None,
         card_reader: "own",
+        heartbeats_coalesced: 0,
         pruned_outbox_rows: 0,
         pruned_journal_rows: 0,
         bounds: BOUNDS,
@@ -345,6 +344,18 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         if gap_ms > elapsed % gap_ms.max(1) {
             driver.advance(gap_ms - elapsed % gap_ms.max(1));
         }
+        // Every HEARTBEAT_INTERVAL of kiosk time, a heartbeat through the outbox,
+        // as the running kiosk's heartbeat task queues it (one at most waits in
+        // the outbox; the others are coalesced into it).
+        while clock.now() >= next_heartbeat_ms {
+            next_heartbeat_ms = next_heartbeat_ms.saturating_add(heartbeat_ms);
+            if enqueue_heartbeat(&outbox, health.snapshot())? {
+                driver.told.heartbeats += 1;
+            } else {
+                report.heartbeats_coalesced += 1;
+            }
+            outbox.nudge();
+        }
         // Once a kiosk day: the retention rule, as the running kiosk applies it.
         let day = clock.now() / 86_400_000;
         if day > last_prune_day {
@@ -419,6 +430,7 @@ pub fn run(args: SoakArgs, offset: time::UtcOffset) -> anyhow::Result<ExitCode> 
         certificates_printed: told.certificates_printed.len() as u64,
         jobs_printed: told.jobs_printed,
         print_failures: told.print_failures,
+        heartbeats: told.heartbeats,
     };
     report.printer = printed;
     report.journal = journal_ledger;
