@@ -60,6 +60,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let allocator_tuned = cli::memory::tune_allocator();
     // The local UTC offset must be read before any thread starts (see `time`'s docs).
     let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     tracing_subscriber::fmt()
@@ -71,6 +72,9 @@ fn main() -> ExitCode {
         // Colour codes only for a person at a terminal, never into journald or a file.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if !allocator_tuned {
+        tracing::warn!("the allocator refused its tuning; memory may creep");
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => cli::demo::run(args, offset),

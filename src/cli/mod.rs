@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_env;
 pub mod enroll;
+pub mod memory;
 pub mod print;
 pub mod run;
 pub mod screenshot;
