@@ -41,7 +41,7 @@ fn count(report: &Value, path: &[&str]) -> u64 {
 fn a_short_soak_loses_nothing_repeats_nothing_and_grows_nothing() {
     let (status, report, stderr) = soak(&[
         "--visits",
-        "120",
+        "200",
         "--seed",
         "14",
         "--fault-every",
@@ -59,7 +59,7 @@ fn a_short_soak_loses_nothing_repeats_nothing_and_grows_nothing() {
         "the ledgers disagree ({status}): {mismatches:#?}\nstderr tail:\n{}",
         stderr.lines().rev().take(20).collect::<Vec<_>>().join("\n")
     );
-    assert_eq!(count(&report, &["visits"]), 120);
+    assert_eq!(count(&report, &["visits"]), 200);
 
     // The card goes through pcscd wherever it is installed (CI installs it),
     // and then pcscd is restarted under the kiosk too.
